@@ -1,0 +1,88 @@
+"""The ``sectool`` command: parse arguments, call the library, map errors to exit codes.
+
+Exit codes: 0 success; 1 failure (a step or service failed, or an internal error);
+2 bad input or usage (the message names the file, line and field); 3 findings at or
+above the alert severity of a playbook (``sectool run``).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+
+import typer
+
+from sectool import __version__
+from sectool.console import err
+from sectool.errors import SectoolError
+from sectool.iso27001.cli import app as risk_app
+from sectool.playbook.cli import register as register_playbook_commands
+from sectool.practice_audit.cli import app as audit_app
+from sectool.report.cli import app as report_app
+from sectool.traffic.cli import app as traffic_app
+
+app = typer.Typer(
+    name="sectool",
+    help="Security toolkit for the Danish health sector.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.add_typer(risk_app, name="risk", help="ISO/IEC 27001 risk register: validate, score, heat map, SoA.")
+app.add_typer(audit_app, name="audit", help="GP-clinic security self-assessment.")
+app.add_typer(traffic_app, name="traffic", help="Traffic: ingest, simulate, detect anomalies.")
+app.add_typer(report_app, name="report", help="Reports for the health cyber forum.")
+register_playbook_commands(app)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"sectool {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
+    ),
+) -> None:
+    """Security toolkit for the Danish health sector."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI and return its exit code (never raises for user errors)."""
+    try:
+        # Standalone mode: typer prints usage errors itself and exits 2 through SystemExit.
+        app(args=list(argv) if argv is not None else None, prog_name="sectool")
+    except SystemExit as exc:
+        code = exc.code
+        return code if isinstance(code, int) else (0 if code is None else 1)
+    except SectoolError as exc:
+        err.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        err.print("interrupted", markup=False, highlight=False)
+        return 130
+    except Exception as exc:
+        if os.environ.get("SECTOOL_DEBUG"):
+            traceback.print_exc()
+        err.print(
+            f"internal error: {type(exc).__name__}: {exc} (set SECTOOL_DEBUG=1 for the traceback)",
+            markup=False,
+            highlight=False,
+        )
+        return 1
+    return 0
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    run()

@@ -1,0 +1,1 @@
+"""Playbooks: strict YAML model and the runner for scheduled scans."""

@@ -1,0 +1,1 @@
+"""GP-clinic security self-assessment: question bank, scoring, storage, web app."""

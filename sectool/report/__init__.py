@@ -1,0 +1,1 @@
+"""Reports for the health cyber forum."""

@@ -1,0 +1,1 @@
+"""Traffic monitoring: ECS events, readers, Elasticsearch, detectors, findings, simulator."""
