@@ -4,7 +4,12 @@ from sectool.traffic.ecs import FIELDS, flatten, nest, unknown_fields
 
 
 def test_nest_and_flatten_round_trip() -> None:
-    flat = {"@timestamp": "2026-01-01T00:00:00Z", "source.ip": "10.0.0.1", "source.port": 1, "dns.answers.data": ["a"]}
+    flat = {
+        "@timestamp": "2026-01-01T00:00:00Z",
+        "source.ip": "10.0.0.1",
+        "source.port": 1,
+        "dns.answers.data": ["a"],
+    }
     nested = nest(flat)
     assert nested == {
         "@timestamp": "2026-01-01T00:00:00Z",
