@@ -1,7 +1,12 @@
-"""CLI commands of sectool.traffic (heavy imports stay inside the commands)."""
+"""``sectool traffic``: the sub-app; each concern registers its own commands."""
 
 from __future__ import annotations
 
 import typer
 
+from sectool.traffic import cli_detect, cli_ingest, cli_simulate
+
 app = typer.Typer(no_args_is_help=True)
+cli_ingest.register(app)
+cli_simulate.register(app)
+cli_detect.register(app)

@@ -1,0 +1,1 @@
+"""The clinic web app (server-rendered forms and a JSON API)."""
