@@ -92,7 +92,7 @@ class Catalogue(BaseModel):
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:
             raise ValueError(f"duplicate control ids: {', '.join(dupes)}")
-        counts = Counter(c.theme for c in self.controls)
+        counts: Counter[str] = Counter(str(c.theme) for c in self.controls)
         for theme, expected in THEME_COUNTS.items():
             if counts.get(theme, 0) != expected:
                 raise ValueError(f"theme '{theme}' has {counts.get(theme, 0)} controls, expected {expected}")
