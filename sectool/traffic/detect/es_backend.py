@@ -1,0 +1,240 @@
+"""The Elasticsearch backend: runs detector queries as aggregations inside the cluster.
+
+:class:`ElasticsearchBackend` implements the :class:`~sectool.traffic.detect.spec.Backend`
+protocol. For one :class:`~sectool.traffic.detect.spec.Query` it
+
+1. checks with ``field_caps`` that the index pattern has every field the query reads
+   (:func:`~sectool.traffic.detect.es_fields.check_fields`; an
+   :class:`~sectool.errors.InputError` names the missing field and the ECS type expected);
+2. with :class:`~sectool.traffic.detect.spec.Candidates`, runs the first phase: a composite
+   aggregation by the candidate keys over the whole read range, filtered client-side by the
+   ``having`` conditions while paging, keeping the top ``limit`` groups in a bounded heap;
+3. runs the main composite aggregation (group keys, then a ``date_histogram`` window), one
+   page of buckets in memory at a time, restricted to the candidates when there are any,
+   dropping rows that fail the query's ``having`` as they arrive;
+4. for :class:`~sectool.traffic.detect.spec.Series` metrics, pulls the timestamps and values
+   of the surviving groups only (:mod:`~sectool.traffic.detect.es_series`).
+
+The result is the bucket table of the contract, identical to the pandas backend's.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sectool.traffic.detect.es_aggs import aggregated_metrics, bucket_row, composite_sources, metric_aggs
+from sectool.traffic.detect.es_fields import check_fields
+from sectool.traffic.detect.es_paging import DEFAULT_HITS_PAGE, DEFAULT_PAGE_SIZE, iter_composite
+from sectool.traffic.detect.es_query import MATCH_NONE, all_of, pairs_query, time_range
+from sectool.traffic.detect.es_series import DEFAULT_KEY_CHUNK, fetch_series
+from sectool.traffic.detect.filters import to_es
+from sectool.traffic.detect.spec import (
+    WINDOW_START,
+    Candidates,
+    Count,
+    Having,
+    Max,
+    Metric,
+    Min,
+    Query,
+    Series,
+    empty_table,
+    table_columns,
+)
+from sectool.traffic.ecs import FIELDS
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from elasticsearch import Elasticsearch
+
+__all__ = ["ElasticsearchBackend", "query_dsl"]
+
+
+def query_dsl(query: Query, since: datetime, until: datetime) -> dict[str, Any]:
+    """The query DSL selecting the events ``query`` reads in ``[since - lookback, until)``."""
+    lo, hi = query.read_range(since, until)
+    parts = [time_range(lo, hi)]
+    if query.filter is not None:
+        parts.append(to_es(query.filter))
+    return all_of(parts)
+
+
+class ElasticsearchBackend:
+    """Runs :class:`Query` objects as composite aggregations on an index pattern.
+
+    Args:
+        es: An ``elasticsearch.Elasticsearch`` client (see :func:`sectool.traffic.detect.es_connect.connect`).
+        index: Index name or pattern holding ECS events (``sectool-events-*``).
+        page_size: Composite buckets per request.
+        hits_page_size: Hits per request in the series phase.
+        key_chunk: Group keys per request when restricting to candidates or fetching series.
+        on_page: Called with the bucket/hit count of every page (progress bars, tests).
+    """
+
+    def __init__(
+        self,
+        es: Elasticsearch,
+        index: str,
+        *,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        hits_page_size: int = DEFAULT_HITS_PAGE,
+        key_chunk: int = DEFAULT_KEY_CHUNK,
+        on_page: Callable[[int], None] | None = None,
+    ) -> None:
+        self.es = es
+        self.index = index
+        self.page_size = page_size
+        self.hits_page_size = hits_page_size
+        self.key_chunk = key_chunk
+        self.on_page = on_page
+        self._checked: set[str] = set()
+
+    # ------------------------------------------------------------------ protocol
+    def run(self, query: Query, since: datetime, until: datetime) -> pd.DataFrame:
+        """The bucket table of ``query`` over ``[since - query.lookback, until)``."""
+        self.check(query)
+        base = query_dsl(query, since, until)
+        restrict: list[tuple[Any, ...]] | None = None
+        if query.candidates is not None:
+            restrict = self.candidates(query.candidates, base)
+            if not restrict:
+                return empty_table(query)
+        rows = list(self._main_rows(query, base, query.candidates, restrict))
+        if not rows:
+            return empty_table(query)
+        series = [m for m in query.metrics if isinstance(m, Series)]
+        if series:
+            self._fill_series(query, base, series, rows)
+        return _frame(query, rows)
+
+    def check(self, query: Query) -> None:
+        """Raise :class:`~sectool.errors.InputError` if the index lacks a field ``query`` reads."""
+        missing = sorted(query.fields - self._checked)
+        if missing:
+            check_fields(self.es, self.index, missing, detector=query.name)
+            self._checked.update(missing)
+
+    # ------------------------------------------------------------------ phases
+    def candidates(self, cand: Candidates, base: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """First phase: the top ``cand.limit`` group keys passing ``cand.having``.
+
+        Ordered by the first ``having`` column descending, then by the keys ascending; the
+        heap holds at most ``limit`` rows whatever the number of groups.
+        """
+        rows = self._rows(base, cand.group_by, None, cand.metrics, cand.having)
+        if cand.having:
+            col = cand.having[0].column
+            best = heapq.nsmallest(
+                cand.limit, rows, key=lambda r: (-r[col], tuple(r[f] for f in cand.group_by))
+            )
+        else:
+            best = heapq.nsmallest(cand.limit, rows, key=lambda r: tuple(r[f] for f in cand.group_by))
+        return [tuple(r[f] for f in cand.group_by) for r in best]
+
+    def _main_rows(
+        self,
+        query: Query,
+        base: Mapping[str, Any],
+        cand: Candidates | None,
+        restrict: Sequence[tuple[Any, ...]] | None,
+    ) -> Iterator[dict[str, Any]]:
+        if cand is None or restrict is None:
+            yield from self._rows(base, query.group_by, query.interval, query.metrics, query.having)
+            return
+        for start in range(0, len(restrict), self.key_chunk):
+            chunk = restrict[start : start + self.key_chunk]
+            narrowed = all_of([base, pairs_query(cand.group_by, chunk)])
+            yield from self._rows(narrowed, query.group_by, query.interval, query.metrics, query.having)
+
+    def _rows(
+        self,
+        query_body: Mapping[str, Any],
+        group_by: Sequence[str],
+        interval: Any,
+        metrics: Sequence[Metric],
+        having: Sequence[Having],
+    ) -> Iterator[dict[str, Any]]:
+        if query_body == MATCH_NONE:
+            return
+        aggs = metric_aggs(metrics) if aggregated_metrics(metrics) else None
+        for bucket in iter_composite(
+            self.es,
+            index=self.index,
+            query=query_body,
+            sources=composite_sources(group_by, interval),
+            aggs=aggs,
+            page_size=self.page_size,
+            on_page=self.on_page,
+        ):
+            row = bucket_row(bucket, group_by, interval, metrics)
+            if all(h.holds(row[h.column]) for h in having):
+                yield row
+
+    def _fill_series(
+        self, query: Query, base: Mapping[str, Any], series: Sequence[Series], rows: list[dict[str, Any]]
+    ) -> None:
+        keys = [tuple(r[f] for f in query.group_by) for r in rows]
+        fetched = fetch_series(
+            self.es,
+            index=self.index,
+            base_query=base,
+            group_by=query.group_by,
+            interval=query.interval,
+            series=series,
+            keys=keys,
+            key_chunk=self.key_chunk,
+            page_size=self.hits_page_size,
+        )
+        for row, key in zip(rows, keys, strict=True):
+            row_key = key if query.interval is None else (*key, _ms(row[WINDOW_START]))
+            cols = fetched.get(row_key, {})
+            for s in series:
+                for col in s.columns:
+                    row[col] = cols.get(col, [])
+
+
+def _ms(ts: Any) -> int:
+    return int(ts.value // 1_000_000)
+
+
+def _frame(query: Query, rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """Rows to the contract's DataFrame: dtypes per column, sorted by keys then window."""
+    import pandas as pd
+
+    columns = table_columns(query)
+    data: dict[str, Any] = {}
+    for col in columns:
+        values = [r[col] for r in rows]
+        data[col] = pd.Series(values, dtype=_dtype(query, col))
+    df = pd.DataFrame(data, columns=columns)
+    order = [*query.group_by, *([WINDOW_START] if query.interval is not None else [])]
+    if order:
+        df = df.sort_values(order, kind="stable")
+    return df.reset_index(drop=True)
+
+
+def _dtype(query: Query, col: str) -> Any:
+    if col in query.group_by:
+        return "int64" if FIELDS.get(col) == "long" else "object"
+    if col == WINDOW_START:
+        return "datetime64[ns, UTC]"
+    metric = _metric_of(query.metrics, col)
+    if isinstance(metric, Count):
+        return "int64"
+    if metric is not None and metric.columns[0].startswith("cardinality:"):
+        return "int64"
+    if isinstance(metric, Min | Max) and FIELDS.get(metric.field) == "date":
+        return "datetime64[ns, UTC]"
+    if metric is not None and col.split(":", 1)[0] in {"terms", "series"}:
+        return "object"
+    return "float64"
+
+
+def _metric_of(metrics: Sequence[Metric], col: str) -> Metric | None:
+    for m in metrics:
+        if col in m.columns:
+            return m
+    return None
