@@ -1,0 +1,85 @@
+"""Errors of the self-assessment that callers (the web app, the CLI) catch by type.
+
+::
+
+    SectoolError
+     ├── InputError
+     │    └── AnswersError          answers that cannot be scored or submitted; carries the problems
+     └── AuditError                 the self-assessment store refused a request
+          ├── TokenError            an invitation token is not usable (the web app shows one page)
+          │    ├── InvalidTokenError    unknown, malformed or tampered token
+          │    └── ExpiredTokenError    a real token whose invitation has expired
+          └── ClinicNotFoundError   no clinic with that id
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from sectool.errors import InputError, SectoolError
+
+from .models import AnswerProblem
+
+__all__ = [
+    "AnswersError",
+    "AuditError",
+    "ClinicNotFoundError",
+    "ExpiredTokenError",
+    "InvalidTokenError",
+    "TokenError",
+]
+
+
+class AuditError(SectoolError):
+    """The self-assessment store refused a request."""
+
+
+class TokenError(AuditError):
+    """An invitation token cannot be used. Deliberately says nothing about any clinic."""
+
+    exit_code = 2
+
+
+class InvalidTokenError(TokenError):
+    """The token is unknown, malformed or has been tampered with."""
+
+    def __init__(self) -> None:
+        super().__init__("the invitation link is not valid")
+
+
+class ExpiredTokenError(TokenError):
+    """The token was issued but its invitation has expired."""
+
+    def __init__(self) -> None:
+        super().__init__("the invitation link has expired; ask the security officer for a new one")
+
+
+class ClinicNotFoundError(AuditError):
+    """No clinic with the given id."""
+
+    def __init__(self, clinic_id: int) -> None:
+        self.clinic_id = clinic_id
+        super().__init__(f"no clinic with id {clinic_id}")
+
+
+class AnswersError(InputError):
+    """Answers that cannot be scored or submitted. ``problems`` lists every problem (for forms)."""
+
+    def __init__(
+        self,
+        problems: Sequence[AnswerProblem],
+        *,
+        file: str | Path | None = None,
+        line: int | None = None,
+    ) -> None:
+        self.problems: tuple[AnswerProblem, ...] = tuple(problems)
+        first = self.problems[0]
+        more = len(self.problems) - 1
+        suffix = f" (+{more} more problem{'s' if more > 1 else ''})" if more else ""
+        super().__init__(
+            f"question '{first.question_id}': {first.message.en}{suffix}",
+            file=file,
+            line=line,
+            field=f"answers.{first.question_id}.{first.field}",
+        )
