@@ -119,10 +119,12 @@ def metric_aggs(metrics: Sequence[Metric]) -> dict[str, Any]:
         elif isinstance(m, Percentiles):
             aggs[name] = {"percentiles": {"field": m.field, "percents": list(m.percents), "keyed": False}}
         elif isinstance(m, Terms):
+            # Over-fetch, then order ties client-side: ES orders equal counts by the binary
+            # address for ip fields, the contract by the text (see :func:`_top_terms`).
             aggs[name] = {
                 "terms": {
                     "field": m.field,
-                    "size": m.size,
+                    "size": m.size + max(m.size, 10),
                     "shard_size": max(m.size * 4, 100),
                     "order": [{"_count": "desc"}, {"_key": "asc"}],
                 }
@@ -142,6 +144,18 @@ def _epoch_ms(value: float) -> Any:
     import pandas as pd
 
     return pd.Timestamp(math.floor(value), unit="ms", tz="UTC")
+
+
+def _top_terms(buckets: Sequence[Mapping[str, Any]], size: int) -> list[str]:
+    """The ``size`` most frequent values, ties by value ascending (numbers by number, text by text)."""
+
+    def order(b: Mapping[str, Any]) -> tuple[int, int, float, str]:
+        key = b["key"]
+        if isinstance(key, int | float) and not isinstance(key, bool):
+            return (-int(b["doc_count"]), 0, float(key), "")
+        return (-int(b["doc_count"]), 1, 0.0, str(b.get("key_as_string", key)))
+
+    return [str(b.get("key_as_string", b["key"])) for b in sorted(buckets, key=order)[:size]]
 
 
 def bucket_row(
@@ -185,7 +199,7 @@ def bucket_row(
                 v = values.get(float(pct))
                 row[col] = float(v) if v is not None else math.nan
         elif isinstance(m, Terms):
-            row[m.columns[0]] = [str(b.get("key_as_string", b["key"])) for b in sub["buckets"]]
+            row[m.columns[0]] = _top_terms(sub["buckets"], m.size)
         else:  # Series: filled by the second phase
             for col in m.columns:
                 row[col] = []
