@@ -285,9 +285,11 @@ def test_missing_field_names_the_field_and_the_ecs_type(es: Any) -> None:
 def test_wrong_field_type_is_an_input_error(es: Any) -> None:
     mapping = ecs_mapping()
     mapping["properties"]["source"]["properties"]["ip"] = {"type": "keyword"}
-    with event_index(es, EVENTS[:5], mapping=mapping) as name:
-        with pytest.raises(InputError, match=r"field 'source.ip' .* is mapped as keyword") as info:
-            ElasticsearchBackend(es, name).run(Query("q", ("source.ip",), (Count(),)), T0, T0)
+    with (
+        event_index(es, EVENTS[:5], mapping=mapping) as name,
+        pytest.raises(InputError, match=r"field 'source.ip' .* is mapped as keyword") as info,
+    ):
+        ElasticsearchBackend(es, name).run(Query("q", ("source.ip",), (Count(),)), T0, T0)
     assert "mapped as 'ip'" in str(info.value)
 
 

@@ -76,7 +76,7 @@ def test_time_range_is_half_open_utc() -> None:
         "format": "strict_date_optional_time_nanos",
     }
     with pytest.raises(ValueError, match="no timezone"):
-        es_datetime(datetime(2026, 1, 1))  # noqa: DTZ001
+        es_datetime(datetime(2026, 1, 1))
 
 
 def test_pairs_query_single_and_multi_key() -> None:
