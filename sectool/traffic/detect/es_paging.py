@@ -153,12 +153,13 @@ def iter_hits(
     fields: Sequence[Mapping[str, Any] | str],
     page_size: int = DEFAULT_HITS_PAGE,
     keep_alive: str = "2m",
+    source: bool | Sequence[str] = False,
     on_page: Callable[[int], None] | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Yield the hits of a filtered search in a stable order, with PIT and ``search_after``.
 
-    Only doc values are fetched (``docvalue_fields``, ``_source`` off), so each hit is a few
-    hundred bytes whatever the size of the stored document.
+    By default only doc values are fetched (``docvalue_fields``, ``_source`` off), so each hit
+    is a few hundred bytes whatever the size of the stored document.
 
     Args:
         es: The client.
@@ -168,6 +169,7 @@ def iter_hits(
         fields: ``docvalue_fields`` entries.
         page_size: Hits per request.
         keep_alive: How long the PIT survives between pages.
+        source: ``_source`` filtering (off by default; the findings reader needs it).
         on_page: Called with the number of hits after each page.
 
     Yields:
@@ -192,7 +194,7 @@ def iter_hits(
                 "track_total_hits": False,
                 "query": dict(query),
                 "sort": [*sort, {"_shard_doc": "asc"}],
-                "_source": False,
+                "_source": source if isinstance(source, bool) else list(source),
                 "docvalue_fields": list(fields),
                 "pit": {"id": pit_id, "keep_alive": keep_alive},
             }
