@@ -1,0 +1,118 @@
+"""Readers: captures and sensor logs -> flat ECS events, streaming, memory bounded.
+
+:func:`read_events` sniffs the format from the file's first bytes (not its name):
+
+* pcap (all four magics) and pcapng, plain or gzip-compressed -> :mod:`.pcap`
+* Zeek TSV (``#separator`` header) or Zeek JSON lines (``_path``/``uid``/``id.orig_h`` keys) -> :mod:`.zeek`
+* Suricata EVE JSON (``event_type`` key) -> :mod:`.eve`
+* ECS NDJSON (anything else that is JSON lines) -> :mod:`.ndjson`
+
+Every reader yields each event only once it is completely parsed. On damage it yields the
+valid part before it and then raises :class:`sectool.errors.InputError` with the byte offset
+(captures) or line number (logs).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from sectool.errors import InputError
+from sectool.traffic.readers.options import ReaderOptions, ReadReport
+
+__all__ = ["ReadReport", "ReaderOptions", "detect_format", "read_events"]
+
+_CAPTURE_MAGICS = (
+    b"\xa1\xb2\xc3\xd4",
+    b"\xd4\xc3\xb2\xa1",
+    b"\xa1\xb2\x3c\x4d",
+    b"\x4d\x3c\xb2\xa1",
+    b"\x0a\x0d\x0d\x0a",
+)
+
+
+def detect_format(path: Path) -> str:
+    """``capture``, ``zeek``, ``eve`` or ``ndjson``; :class:`InputError` when none fits."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(4)
+            if head[:2] == b"\x1f\x8b" or head in _CAPTURE_MAGICS:
+                return "capture"
+            fh.seek(0)
+            first = b""
+            for raw in fh:
+                if raw.strip():
+                    first = raw
+                    break
+    except FileNotFoundError as exc:
+        raise InputError("file not found", file=path) from exc
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", file=path) from exc
+    text = first.decode("utf-8", "replace").strip()
+    if not text:
+        raise InputError("empty file: no events", file=path)
+    if text.startswith("#separator"):
+        return "zeek"
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            "unknown format",
+            file=path,
+            line=1,
+            expected="pcap, pcapng, Zeek TSV/JSON, Suricata EVE JSON or ECS NDJSON",
+        ) from exc
+    if not isinstance(doc, dict):
+        raise InputError("unknown format: the first line is JSON but not an object", file=path, line=1)
+    if "event_type" in doc:
+        return "eve"
+    if "_path" in doc or "uid" in doc or "id.orig_h" in doc or isinstance(doc.get("id"), dict):
+        return "zeek"
+    return "ndjson"
+
+
+def read_events(
+    path: Path,
+    *,
+    site: str | None = None,
+    options: ReaderOptions | None = None,
+    report: ReadReport | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Flat ECS events of one input file, in a streaming fashion.
+
+    Args:
+        path: a capture or log file; the format is sniffed.
+        site: ``sectool.site`` of every event (and ``observer.name`` where the input names no sensor);
+            overrides ``options.site``.
+        options: flow timeouts and internal networks (defaults: :class:`ReaderOptions`).
+        report: receives counts and warnings (unknown pcapng blocks, skipped EVE types, ...).
+
+    Raises:
+        InputError: unknown format, or damage (after the valid prefix was yielded).
+    """
+    path = Path(path)
+    opts = options or ReaderOptions()
+    rep = report if report is not None else ReadReport()
+    label_site = site if site is not None else opts.site
+    labels: dict[str, Any] = {"sectool.source_file": str(path)}
+    if label_site:
+        labels["sectool.site"] = label_site
+        labels["observer.name"] = label_site
+    fmt = detect_format(path)
+    if fmt == "capture":
+        from sectool.traffic.readers.pcap import read_capture
+
+        return read_capture(path, opts, labels, rep)
+    if fmt == "zeek":
+        from sectool.traffic.readers.zeek import read_zeek
+
+        return read_zeek(path, opts, labels, rep)
+    if fmt == "eve":
+        from sectool.traffic.readers.eve import read_eve
+
+        return read_eve(path, opts, labels, rep)
+    from sectool.traffic.readers.ndjson import read_ndjson
+
+    return read_ndjson(path, opts, labels, rep)

@@ -1,0 +1,188 @@
+"""Suricata EVE JSON: ``flow``, ``dns`` (EVE formats v1, v2 and v3) and ``alert`` records,
+mapped as the Filebeat Suricata module maps them. Other event types (``stats``, ``http``,
+``tls``, ...) are counted as skipped.
+
+Damage: a line that is not JSON (or not an object, or has a bad value) stops the read with
+:class:`InputError` naming the line; the records before it have been yielded.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from sectool.errors import InputError
+from sectool.traffic.flows import ACK, FIN, RST, SYN, Flow, conn_state
+from sectool.traffic.readers.common import complete, lines, parse_time
+from sectool.traffic.readers.conn import auth_event
+from sectool.traffic.readers.dns import question_fields
+from sectool.traffic.readers.options import DirectionClassifier, ReaderOptions, ReadReport
+
+__all__ = ["read_eve"]
+
+_TRANSPORTS = {"TCP": "tcp", "UDP": "udp", "ICMP": "icmp", "IPV6-ICMP": "ipv6-icmp", "SCTP": "sctp"}
+_PROTO_NUMBERS = {"tcp": 6, "udp": 17, "icmp": 1, "ipv6-icmp": 58}
+
+
+def _int(value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise ValueError(f"not an integer: {value!r}")
+    return int(value)
+
+
+def _flags(hexstr: Any) -> int:
+    try:
+        return int(str(hexstr), 16) if hexstr else 0
+    except ValueError:
+        return 0
+
+
+def _state(rec: dict[str, Any], transport: str | None, pkts_tc: int | None) -> str | None:
+    """A Zeek-like connection state from the TCP flags each side sent (EVE ``tcp`` object)."""
+    if transport != "tcp":
+        return "SF" if pkts_tc else "S0"
+    tcp = rec.get("tcp") or {}
+    if not isinstance(tcp, dict):
+        return None
+    flow = Flow(6, b"", 0, b"", 0, 0)
+    flow.oflags = _flags(tcp.get("tcp_flags_ts"))
+    flow.rflags = _flags(tcp.get("tcp_flags_tc"))
+    flow.rpkts = pkts_tc or 0
+    if not flow.oflags and not flow.rflags:  # older Suricata: only the union of flags
+        both = _flags(tcp.get("tcp_flags"))
+        flow.oflags = both & (SYN | FIN | RST | ACK)
+        flow.rflags = both & (SYN | ACK) if pkts_tc else 0
+    return conn_state(flow)
+
+
+def _dns(rec: dict[str, Any], dns: dict[str, Any]) -> dict[str, Any]:
+    event: dict[str, Any] = {"network.protocol": "dns", "event.type": "protocol"}
+    dtype = dns.get("type")
+    name = dns.get("rrname")
+    qtype = dns.get("rrtype")
+    queries = dns.get("queries")
+    if isinstance(queries, list) and queries and isinstance(queries[0], dict):  # EVE v3
+        name = queries[0].get("rrname", name)
+        qtype = queries[0].get("rrtype", qtype)
+    answers: list[str] = []
+    if isinstance(dns.get("answers"), list):  # v2/v3 detailed
+        answers = [
+            str(a["rdata"]) for a in dns["answers"] if isinstance(a, dict) and a.get("rdata") is not None
+        ]
+    elif isinstance(dns.get("grouped"), dict):  # v2/v3 grouped
+        for values in dns["grouped"].values():
+            if isinstance(values, list):
+                answers.extend(str(v if not isinstance(v, dict) else v.get("rdata", "")) for v in values)
+    elif dtype == "answer" and dns.get("rdata") is not None:  # v1: one answer record per line
+        answers = [str(dns["rdata"])]
+    event["dns.type"] = "answer" if dtype == "answer" or answers or dns.get("rcode") else "query"
+    event["dns.id"] = str(dns["id"]) if dns.get("id") is not None else None
+    event["dns.response_code"] = dns.get("rcode")
+    event["dns.answers.data"] = answers or None
+    if name:
+        event.update(question_fields(str(name), qtype))
+    elif qtype:
+        event["dns.question.type"] = qtype
+    return event
+
+
+def _event(rec: dict[str, Any]) -> dict[str, Any] | None:
+    etype = rec.get("event_type")
+    if etype not in ("flow", "dns", "alert"):
+        return None
+    transport = _TRANSPORTS.get(str(rec.get("proto", "")).upper(), str(rec.get("proto", "")).lower() or None)
+    event: dict[str, Any] = {
+        "@timestamp": parse_time(rec["timestamp"]),
+        "event.kind": "event",
+        "event.category": "network",
+        "event.dataset": "suricata.eve",
+        "event.module": "suricata",
+        "source.ip": rec.get("src_ip"),
+        "source.port": _int(rec.get("src_port")),
+        "destination.ip": rec.get("dest_ip"),
+        "destination.port": _int(rec.get("dest_port")),
+        "network.transport": transport,
+        "network.community_id": rec.get("community_id"),
+        "observer.name": rec.get("host"),
+        "observer.hostname": rec.get("host"),
+    }
+    app = rec.get("app_proto")
+    if app and app != "failed":
+        event["network.protocol"] = "tls" if app == "tls" else str(app).lower()
+    if etype == "flow":
+        flow = rec.get("flow") or {}
+        start = parse_time(flow["start"]) if flow.get("start") else event["@timestamp"]
+        end = parse_time(flow["end"]) if flow.get("end") else None
+        pkts_tc = _int(flow.get("pkts_toclient"))
+        event.update(
+            {
+                "@timestamp": start,
+                "event.type": "connection",
+                "event.start": start,
+                "event.end": end,
+                "event.duration": int((end - start).total_seconds() * 1_000_000) * 1000 if end else None,
+                "source.bytes": _int(flow.get("bytes_toserver")),
+                "destination.bytes": _int(flow.get("bytes_toclient")),
+                "source.packets": _int(flow.get("pkts_toserver")),
+                "destination.packets": pkts_tc,
+                "sectool.connection.state": _state(rec, transport, pkts_tc),
+            }
+        )
+    elif etype == "dns":
+        dns = rec.get("dns")
+        if not isinstance(dns, dict):
+            raise ValueError("dns record without a 'dns' object")
+        event.update(_dns(rec, dns))
+    else:
+        alert = rec.get("alert")
+        if not isinstance(alert, dict):
+            raise ValueError("alert record without an 'alert' object")
+        action = alert.get("action")
+        event.update(
+            {
+                "event.kind": "alert",
+                "event.category": "intrusion_detection",
+                "event.type": "denied" if action == "blocked" else "info",
+                "rule.id": str(alert["signature_id"]) if alert.get("signature_id") is not None else None,
+                "rule.name": alert.get("signature"),
+                "rule.category": alert.get("category"),
+                "event.severity": _int(alert.get("severity")),
+            }
+        )
+    return event
+
+
+def read_eve(
+    path: Path, options: ReaderOptions, labels: dict[str, Any], report: ReadReport
+) -> Iterator[dict[str, Any]]:
+    """Events of a Suricata EVE JSON file."""
+    directions = DirectionClassifier(options.internal)
+    for lineno, text in lines(path):
+        report.lines += 1
+        try:
+            rec = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InputError(
+                f"not valid JSON: {exc.msg} at column {exc.colno}", file=path, line=lineno
+            ) from exc
+        if not isinstance(rec, dict):
+            raise InputError("an EVE line must hold a JSON object", file=path, line=lineno)
+        if "timestamp" not in rec or "event_type" not in rec:
+            raise InputError("not an EVE record (no timestamp or event_type)", file=path, line=lineno)
+        try:
+            event = _event(rec)
+        except (ValueError, TypeError, KeyError) as exc:
+            raise InputError(f"bad EVE record: {exc}", file=path, line=lineno) from exc
+        if event is None:
+            report.skipped += 1
+            continue
+        event = complete(event, directions, labels)
+        yield event
+        if event.get("event.type") == "connection":
+            auth = auth_event(event)
+            if auth is not None:
+                yield auth
