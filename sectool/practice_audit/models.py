@@ -42,7 +42,7 @@ Lang = Literal["da", "en"]
 MAX_JUSTIFICATION = 2000
 MAX_OWNER = 200
 MAX_CLINIC_NAME = 200
-_PROVIDER_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z-]{0,19}$")
+PROVIDER_NUMBER_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z-]{0,19}$")
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 _FROZEN = ConfigDict(extra="forbid", frozen=True)
@@ -370,7 +370,7 @@ class Clinic(BaseModel):
     @classmethod
     def _provider(cls, v: str) -> str:
         v = v.strip()
-        if not _PROVIDER_RE.match(v):
+        if not PROVIDER_NUMBER_RE.match(v):
             raise ValueError("must be 1-20 letters, digits or hyphens (the clinic's provider number)")
         return v
 

@@ -277,6 +277,28 @@ class Store:
             clinic = _clinic(row, expires_at)
         return clinic, token
 
+    def ensure_clinic(
+        self, *, clinic_name: str, provider_number: str, size: ClinicSize | str, now: datetime
+    ) -> Clinic:
+        """The clinic with ``provider_number``, created if new (name and size updated), without a token.
+
+        Used by ``sectool audit import`` for answers that arrive on paper or by file.
+        """
+        now = _require_aware(now)
+        size = ClinicSize(size)
+        probe = Clinic(id=0, name=clinic_name, provider_number=provider_number, size=size, invited_at=now)
+        with self._session(write=True) as s:
+            row = s.scalar(select(_ClinicRow).where(_ClinicRow.provider_number == probe.provider_number))
+            if row is None:
+                row = _ClinicRow(
+                    name=probe.name, provider_number=probe.provider_number, size=size.value, invited_at=now
+                )
+                s.add(row)
+                s.flush()
+            else:
+                row.name, row.size = probe.name, size.value
+            return _clinic(row, self._latest_expiry(s, row.id))
+
     def clinic_for_token(self, token: str, *, now: datetime) -> Clinic:
         """The clinic an invitation token belongs to.
 
@@ -496,6 +518,10 @@ class Store:
         )
         return {r.clinic_id: r for r in rows}
 
+    def export_columns(self) -> list[str]:
+        """The column names of :meth:`export_rows`, in order (also when there are no rows)."""
+        return [*_EXPORT_COLUMNS, *(f"domain_{d.id}" for d in self.bank.domains)]
+
     def export_rows(self, *, all_versions: bool = False) -> list[dict[str, Any]]:
         """Flat rows for the CSV/JSON admin export and the forum report.
 
@@ -532,6 +558,27 @@ class Store:
                 for sub in by_clinic.get(c.id, [None]):
                     rows.append({**base, **_score_columns(sub, domain_cols)})
             return rows
+
+
+_EXPORT_COLUMNS = (
+    "clinic_id",
+    "clinic",
+    "provider_number",
+    "size",
+    "invited_at",
+    "version",
+    "submitted_at",
+    "status",
+    "maturity",
+    "overall_percent",
+    "must_pass_total",
+    "must_pass_met",
+    "must_pass_missing",
+    "gaps",
+    "answered",
+    "questions",
+    "bank_version",
+)
 
 
 def _score_columns(r: _SubmissionRow | None, domain_cols: list[str]) -> dict[str, Any]:
