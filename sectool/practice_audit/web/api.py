@@ -1,0 +1,336 @@
+"""The JSON API (``/api/v1``), described by ``/openapi.json``.
+
+Clinics authenticate with their invitation token as ``Authorization: Bearer <token>``
+(so it stays out of URLs and access logs); every clinic route acts on that clinic only
+(``/clinic/...``, no clinic id to tamper with). Security officers use
+``Authorization: Bearer <SECTOOL_AUDIT_ADMIN_TOKEN>`` on ``/admin/...``. Bearer
+credentials are not sent by browsers on their own, so the API needs no CSRF token.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request
+from fastapi.responses import JSONResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from sectool.errors import InputError
+from sectool.practice_audit.errors import AnswersError
+from sectool.practice_audit.models import (
+    MAX_CLINIC_NAME,
+    AnswerProblem,
+    Answers,
+    Clinic,
+    ClinicSize,
+    ClinicSummary,
+    Domain,
+    Question,
+    Result,
+    Status,
+    Submission,
+)
+from sectool.practice_audit.scoring import check_answers
+from sectool.practice_audit.web.admin_pages import MAX_INVITE_DAYS, export_csv, invitation_link
+from sectool.practice_audit.web.app import context
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/v1")
+
+_clinic_bearer = HTTPBearer(
+    scheme_name="ClinicToken", description="The clinic's invitation token.", auto_error=False
+)
+_admin_bearer = HTTPBearer(
+    scheme_name="AdminToken",
+    description="The security officers' secret (SECTOOL_AUDIT_ADMIN_TOKEN).",
+    auto_error=False,
+)
+_FROZEN = ConfigDict(extra="forbid", frozen=True)
+# Codes a draft may not carry: they can never become valid by answering more.
+_DRAFT_BLOCKING = {"unknown_question", "not_for_size", "value_not_allowed"}
+
+
+class ProblemOut(BaseModel):
+    """Error body with the problems of the answers (422)."""
+
+    model_config = _FROZEN
+    detail: str
+    problems: list[AnswerProblem]
+
+
+class QuestionsOut(BaseModel):
+    model_config = _FROZEN
+    bank_version: str
+    size: ClinicSize | None
+    domains: list[Domain]
+    questions: list[Question]
+
+
+class ClinicOut(BaseModel):
+    model_config = _FROZEN
+    name: str
+    provider_number: str
+    size: ClinicSize
+    token_expires_at: datetime | None
+
+
+class DraftOut(BaseModel):
+    model_config = _FROZEN
+    exists: bool
+    answers: Answers
+    problems: list[AnswerProblem] = Field(
+        default_factory=list, description="What still stops a submission (drafts may be incomplete)."
+    )
+
+
+class PreviousOut(BaseModel):
+    model_config = _FROZEN
+    version: int
+    submitted_at: datetime
+    status: Status
+    maturity: int
+    overall_percent: float
+    domains: dict[str, float | None]
+
+
+class SubmissionOut(BaseModel):
+    model_config = _FROZEN
+    version: int
+    submitted_at: datetime
+    size: ClinicSize
+    bank_version: str
+    answers: Answers
+    result: Result
+    previous: PreviousOut | None = None
+
+
+class SubmissionInfo(BaseModel):
+    model_config = _FROZEN
+    version: int
+    submitted_at: datetime
+    status: Status
+    maturity: int
+    overall_percent: float
+
+
+class InvitationIn(BaseModel):
+    model_config = _FROZEN
+    clinic_name: str = Field(min_length=1, max_length=MAX_CLINIC_NAME)
+    provider_number: str = Field(min_length=1, max_length=20)
+    size: ClinicSize
+    expires_in_days: int = Field(default=30, ge=1, le=MAX_INVITE_DAYS)
+
+
+class InvitationOut(BaseModel):
+    model_config = _FROZEN
+    clinic: ClinicOut
+    token: str = Field(description="Shown only once; only its hash is stored.")
+    link: str
+    expires_at: datetime
+
+
+def clinic_auth(
+    request: Request, cred: Annotated[HTTPAuthorizationCredentials | None, Depends(_clinic_bearer)]
+) -> Clinic:
+    if cred is None:
+        raise HTTPException(
+            401, "missing Authorization: Bearer <invitation token>", headers={"WWW-Authenticate": "Bearer"}
+        )
+    ctx = context(request)
+    return ctx.store.clinic_for_token(cred.credentials, now=ctx.now())
+
+
+def admin_auth(
+    request: Request, cred: Annotated[HTTPAuthorizationCredentials | None, Depends(_admin_bearer)]
+) -> None:
+    if cred is None or not context(request).auth.check_secret(cred.credentials):
+        raise HTTPException(401, "missing or wrong admin token", headers={"WWW-Authenticate": "Bearer"})
+
+
+ClinicDep = Annotated[Clinic, Depends(clinic_auth)]
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "No or wrong credentials"},
+    403: {"description": "Invalid or tampered invitation token"},
+    410: {"description": "Expired invitation token"},
+}
+
+
+def _clinic_out(c: Clinic) -> ClinicOut:
+    return ClinicOut(
+        name=c.name, provider_number=c.provider_number, size=c.size, token_expires_at=c.token_expires_at
+    )
+
+
+def _submission_out(current: Submission, previous: Submission | None) -> SubmissionOut:
+    prev = None
+    if previous is not None:
+        prev = PreviousOut(
+            version=previous.version,
+            submitted_at=previous.submitted_at,
+            status=previous.result.status,
+            maturity=previous.result.maturity,
+            overall_percent=previous.result.overall_percent,
+            domains={d.domain: d.percent for d in previous.result.domains},
+        )
+    return SubmissionOut(
+        version=current.version,
+        submitted_at=current.submitted_at,
+        size=current.size,
+        bank_version=current.bank_version,
+        answers=current.answers,
+        result=current.result,
+        previous=prev,
+    )
+
+
+@router.get("/questions", tags=["questions"])
+def get_questions(request: Request, size: ClinicSize | None = None) -> QuestionsOut:
+    """The question bank, optionally only the questions for one clinic size."""
+    bank = context(request).bank
+    questions = bank.questions_for(size) if size else bank.questions
+    return QuestionsOut(
+        bank_version=bank.version, size=size, domains=list(bank.domains), questions=list(questions)
+    )
+
+
+@router.get("/clinic", tags=["clinic"], responses=_ERRORS)
+def get_clinic(clinic: ClinicDep) -> ClinicOut:
+    """The clinic the token belongs to."""
+    return _clinic_out(clinic)
+
+
+@router.get("/clinic/draft", tags=["clinic"], responses=_ERRORS)
+def get_draft(request: Request, clinic: ClinicDep) -> DraftOut:
+    """The saved draft (empty when there is none), with what still stops a submission."""
+    ctx = context(request)
+    draft = ctx.store.get_draft(clinic.id)
+    answers = draft or Answers()
+    problems = check_answers(ctx.bank, answers, clinic.size, for_submit=True)
+    return DraftOut(exists=draft is not None, answers=answers, problems=problems)
+
+
+@router.put("/clinic/draft", tags=["clinic"], responses={**_ERRORS, 422: {"model": ProblemOut}})
+def put_draft(request: Request, clinic: ClinicDep, answers: Answers) -> Any:
+    """Replace the draft. Incomplete answers are fine; unknown questions or answers are not."""
+    ctx = context(request)
+    problems = check_answers(ctx.bank, answers, clinic.size, for_submit=True)
+    blocking = [p for p in problems if p.code in _DRAFT_BLOCKING]
+    if blocking:
+        return _problems_response("the draft has answers that can never be valid", blocking)
+    ctx.store.save_draft(clinic.id, answers, now=ctx.now())
+    return DraftOut(exists=True, answers=answers, problems=problems)
+
+
+def _problems_response(detail: str, problems: list[AnswerProblem]) -> JSONResponse:
+    body = ProblemOut(detail=detail, problems=problems)
+    return JSONResponse(body.model_dump(mode="json"), status_code=422)
+
+
+@router.post(
+    "/clinic/submit", tags=["clinic"], status_code=201, responses={**_ERRORS, 422: {"model": ProblemOut}}
+)
+def submit(
+    request: Request,
+    clinic: ClinicDep,
+    answers: Annotated[
+        Answers | None, Body(description="The answers; omit to submit the saved draft.")
+    ] = None,
+) -> Any:
+    """Submit (a new immutable version) and return the scored result."""
+    ctx = context(request)
+    if answers is None:
+        answers = ctx.store.get_draft(clinic.id) or Answers()
+    try:
+        current = ctx.store.submit(clinic.id, answers, now=ctx.now())
+    except AnswersError as exc:
+        return _problems_response("the answers cannot be submitted", list(exc.problems))
+    previous = ctx.store.previous_submission(clinic.id, current.version)
+    return _submission_out(current, previous)
+
+
+@router.get("/clinic/result", tags=["clinic"], responses={**_ERRORS, 404: {"description": "No submission"}})
+def get_result(
+    request: Request, clinic: ClinicDep, version: Annotated[int | None, Query(ge=1)] = None
+) -> SubmissionOut:
+    """The latest submission (or ``version``) with its result and the previous one for comparison."""
+    store = context(request).store
+    history = store.submissions(clinic.id)
+    pick = [s for s in history if version is None or s.version == version]
+    if not pick:
+        raise HTTPException(404, "no submission" if version is None else f"no version {version}")
+    current = pick[-1]
+    earlier = [s for s in history if s.version < current.version]
+    return _submission_out(current, earlier[-1] if earlier else None)
+
+
+@router.get("/clinic/submissions", tags=["clinic"], responses=_ERRORS)
+def list_submissions(request: Request, clinic: ClinicDep) -> list[SubmissionInfo]:
+    """Every submission of the clinic, oldest first."""
+    return [
+        SubmissionInfo(
+            version=s.version,
+            submitted_at=s.submitted_at,
+            status=s.result.status,
+            maturity=s.result.maturity,
+            overall_percent=s.result.overall_percent,
+        )
+        for s in context(request).store.submissions(clinic.id)
+    ]
+
+
+@router.get("/admin/clinics", tags=["admin"], dependencies=[Depends(admin_auth)], responses=_ERRORS)
+def admin_clinics(request: Request) -> list[ClinicSummary]:
+    """Every clinic with its status, last submission and maturity."""
+    return context(request).store.list_clinics()
+
+
+@router.get(
+    "/admin/export",
+    tags=["admin"],
+    dependencies=[Depends(admin_auth)],
+    responses={200: {"content": {"application/json": {}, "text/csv": {}}}, **_ERRORS},
+)
+def admin_export(
+    request: Request, format: Literal["json", "csv"] = "json", all_versions: bool = False
+) -> Response:
+    """Flat rows for the forum report: one per clinic (latest submission) or per submission."""
+    rows = context(request).store.export_rows(all_versions=all_versions)
+    if format == "csv":
+        return Response(export_csv(rows), media_type="text/csv; charset=utf-8")
+    return Response(json.dumps(rows, ensure_ascii=False), media_type="application/json")
+
+
+@router.post(
+    "/admin/invitations",
+    tags=["admin"],
+    status_code=201,
+    dependencies=[Depends(admin_auth)],
+    responses=_ERRORS,
+)
+def admin_invite(request: Request, body: InvitationIn) -> InvitationOut:
+    """Invite a clinic (or re-invite it by provider number) and return its link once."""
+    ctx = context(request)
+    now = ctx.now()
+    try:
+        clinic, token = ctx.store.create_invitation(
+            clinic_name=body.clinic_name,
+            provider_number=body.provider_number,
+            size=body.size,
+            expires_at=now + timedelta(days=body.expires_in_days),
+            now=now,
+        )
+    except ValidationError as exc:
+        detail = [{"loc": ["body", *e["loc"]], "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
+        raise HTTPException(422, detail) from None
+    except InputError as exc:
+        raise HTTPException(422, str(exc)) from None
+    return InvitationOut(
+        clinic=_clinic_out(clinic),
+        token=token,
+        link=invitation_link(ctx, request, token),
+        expires_at=clinic.token_expires_at or (now + timedelta(days=body.expires_in_days)).astimezone(UTC),
+    )

@@ -1,0 +1,178 @@
+"""Security headers, body limit, CSRF and admin-auth primitives."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from starlette.requests import Request
+
+from sectool.practice_audit.web.auth import AdminAuth, LoginThrottle, derive_key
+from sectool.practice_audit.web.csrf import COOKIE_NAME, CsrfProtector
+from sectool.practice_audit.web.security import CSP
+
+EXPECTED_HEADERS = {
+    "content-security-policy": CSP,
+    "x-content-type-options": "nosniff",
+    "x-frame-options": "DENY",
+    "referrer-policy": "no-referrer",
+}
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/"),
+        ("GET", "/c/{token}"),
+        ("GET", "/c/{token}/result"),
+        ("GET", "/c/not-a-token"),
+        ("GET", "/nope"),
+        ("GET", "/admin/login"),
+        ("GET", "/admin"),
+        ("GET", "/static/style.css"),
+        ("GET", "/api/v1/questions"),
+        ("GET", "/api/v1/clinic"),
+        ("GET", "/openapi.json"),
+        ("POST", "/c/{token}"),
+    ],
+)
+def test_every_response_carries_the_security_headers(web, http: httpx.Client, method, path) -> None:
+    _, token = web.invite()
+    r = http.request(method, path.format(token=token))
+    for name, value in EXPECTED_HEADERS.items():
+        assert r.headers.get(name) == value, (path, name)
+    if not path.startswith("/static/"):
+        assert r.headers["cache-control"] == "no-store"
+
+
+def test_csp_allows_no_inline_script_or_style() -> None:
+    directives = dict(d.strip().split(" ", 1) for d in CSP.split(";"))
+    assert directives["default-src"] == "'self'"
+    assert directives["script-src"] == "'self'"
+    assert directives["style-src"] == "'self'"
+    assert "unsafe-inline" not in CSP
+    assert directives["frame-ancestors"] == "'none'"
+
+
+def test_pages_have_no_inline_script_or_style(web, http: httpx.Client) -> None:
+    _, token = web.invite()
+    for path in (f"/c/{token}", "/admin/login", "/"):
+        page = http.get(path).text
+        assert "<style" not in page
+        assert " style=" not in page
+        assert "<script>" not in page
+        assert " on" + "click=" not in page
+
+
+def test_oversized_bodies_are_refused(web, http: httpx.Client) -> None:
+    _, token = web.invite()
+    r = http.post(
+        f"/c/{token}",
+        content=b"x" * (600 * 1024),
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert r.status_code == 413
+
+    def chunks():
+        for _ in range(700):
+            yield b"y" * 1024
+
+    r = http.post(
+        f"/c/{token}", content=chunks(), headers={"content-type": "application/x-www-form-urlencoded"}
+    )
+    assert r.status_code == 413
+
+
+def _request(cookies: dict[str, str]) -> Request:
+    header = "; ".join(f"{k}={v}" for k, v in cookies.items())
+    return Request(
+        {"type": "http", "method": "POST", "headers": [(b"cookie", header.encode())] if header else []}
+    )
+
+
+def test_csrf_token_is_bound_to_nonce_and_scope() -> None:
+    csrf = CsrfProtector(b"k" * 32)
+    nonce, new = csrf.nonce_for(_request({}))
+    assert new
+    token = csrf.token(nonce, "clinic:1")
+    req = _request({COOKIE_NAME: nonce})
+    assert csrf.nonce_for(req) == (nonce, False)
+    assert csrf.verify(req, token, "clinic:1")
+    assert not csrf.verify(req, token, "clinic:2")
+    assert not csrf.verify(req, token[:-1] + ("A" if token[-1] != "A" else "B"), "clinic:1")
+    assert not csrf.verify(req, "", "clinic:1")
+    assert not csrf.verify(req, None, "clinic:1")
+    assert not csrf.verify(_request({}), token, "clinic:1")
+    other_key = CsrfProtector(b"q" * 32)
+    assert not other_key.verify(req, token, "clinic:1")
+
+
+@pytest.mark.parametrize("nonce", ["short", "x" * 65, "has space in it!!!", "ok;" * 8])
+def test_malformed_csrf_cookies_are_replaced(nonce) -> None:
+    csrf = CsrfProtector(b"k" * 32)
+    fresh, new = csrf.nonce_for(_request({COOKIE_NAME: nonce}))
+    assert new
+    assert fresh != nonce
+
+
+def test_csrf_key_must_be_long() -> None:
+    with pytest.raises(ValueError, match="at least 32 bytes"):
+        CsrfProtector(b"short")
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 1, 1, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def test_admin_auth_secret_and_bearer() -> None:
+    auth = AdminAuth("s" * 20, now=_Clock())
+    assert auth.check_secret("s" * 20)
+    assert not auth.check_secret("s" * 19)
+    assert not auth.check_secret(None)
+    assert auth.check_bearer("Bearer " + "s" * 20)
+    assert auth.check_bearer("bearer " + "s" * 20)
+    assert not auth.check_bearer("Basic " + "s" * 20)
+    assert not auth.check_bearer(None)
+    with pytest.raises(ValueError, match="at least 16"):
+        AdminAuth("short", now=_Clock())
+
+
+def test_admin_sessions_expire_and_can_be_revoked() -> None:
+    clock = _Clock()
+    auth = AdminAuth("s" * 20, now=clock, session_hours=1)
+    cookie = auth.new_session()
+    sid = auth.session_id(cookie)
+    assert sid
+    assert AdminAuth("t" * 20, now=clock).session_id(cookie) is None  # other secret, other key
+    clock.now += timedelta(minutes=59)
+    assert auth.session_id(cookie) == sid
+    clock.now += timedelta(minutes=2)
+    assert auth.session_id(cookie) is None
+    clock.now -= timedelta(minutes=30)
+    auth.revoke(sid)
+    assert auth.session_id(cookie) is None
+
+
+def test_login_throttle_window() -> None:
+    clock = _Clock()
+    throttle = LoginThrottle(now=clock, limit=3, window=timedelta(minutes=10))
+    for _ in range(3):
+        assert not throttle.blocked("1.2.3.4")
+        throttle.failed("1.2.3.4")
+    assert throttle.blocked("1.2.3.4")
+    assert not throttle.blocked("5.6.7.8")
+    clock.now += timedelta(minutes=11)
+    assert not throttle.blocked("1.2.3.4")
+    throttle.failed("1.2.3.4")
+    throttle.succeeded("1.2.3.4")
+    assert not throttle.blocked("1.2.3.4")
+
+
+def test_derived_keys_differ_per_purpose() -> None:
+    assert derive_key("s" * 20, "csrf") != derive_key("s" * 20, "admin-session")
+    assert len(derive_key("s" * 20, "csrf")) == 32
