@@ -170,8 +170,9 @@ def score_table(scored: ScoredRegister, top: int | None = None, lang: str = "en"
         title=Text(f"{scored.register.name} · {scored.as_of.isoformat()} · appetite {appetite}"),
         header_style="bold",
     )
-    for col in lab["cols"]:
-        table.add_column(col, overflow="fold")
+    wrap = {2, 3}  # title and owner wrap; ids, levels and flags stay on one line
+    for i, col in enumerate(lab["cols"]):
+        table.add_column(col, overflow="fold", no_wrap=i not in wrap, ratio=3 if i == 2 else None)
 
     def tier(t: Tier) -> Text:
         colour = levels[t.level].colour
