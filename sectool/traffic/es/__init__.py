@@ -1,0 +1,1 @@
+"""Elasticsearch for traffic events: connection settings, index template, idempotent bulk."""

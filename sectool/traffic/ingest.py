@@ -1,0 +1,118 @@
+"""Ingest: input files -> ECS events -> Elasticsearch and/or a local event file.
+
+Damaged input (see :mod:`sectool.traffic.readers`): the valid events before the damage are
+indexed/written, the other files are still read, and at the end :class:`InputError` reports
+every damaged file (the CLI exits 2). A rerun after repairing the file adds only what was
+missing, thanks to deterministic document ids.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sectool.errors import InputError
+from sectool.traffic.readers import ReaderOptions, ReadReport, read_events
+
+if TYPE_CHECKING:
+    from sectool.traffic.es.bulk import BulkIndexer
+
+__all__ = ["IngestSummary", "iter_input_events", "run_ingest"]
+
+
+@dataclass
+class IngestSummary:
+    """What an ingest did."""
+
+    files: int = 0
+    read: int = 0
+    indexed: int = 0
+    already_present: int = 0
+    rejected: int = 0
+    written: int | None = None
+    reasons: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    damaged: list[InputError] = field(default_factory=list)
+    indices: list[str] = field(default_factory=list)
+
+
+def iter_input_events(
+    paths: Sequence[Path],
+    summary: IngestSummary,
+    *,
+    options: ReaderOptions,
+    site: str | None,
+    on_event: Callable[[], None] | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Events of every file in turn; damage is recorded in ``summary`` and the next file read."""
+    for path in paths:
+        report = ReadReport()
+        summary.files += 1
+        try:
+            for event in read_events(path, site=site, options=options, report=report):
+                summary.read += 1
+                if on_event is not None:
+                    on_event()
+                yield event
+        except InputError as exc:
+            summary.damaged.append(exc)
+        finally:
+            summary.warnings.extend(report.warnings)
+
+
+def run_ingest(
+    paths: Sequence[Path],
+    *,
+    options: ReaderOptions,
+    site: str | None = None,
+    indexer: BulkIndexer | None = None,
+    to: Path | None = None,
+    on_event: Callable[[], None] | None = None,
+) -> IngestSummary:
+    """Read ``paths`` and send the events to ``indexer`` and/or the local file ``to``.
+
+    Raises:
+        InputError: after everything valid was stored, when an input was damaged.
+        ServiceError: Elasticsearch failed for good (from the indexer).
+    """
+    if indexer is None and to is None:
+        raise ValueError("ingest needs a destination")
+    summary = IngestSummary()
+    events = iter_input_events(paths, summary, options=options, site=site, on_event=on_event)
+    if indexer is not None:
+        events = _tee(events, indexer)
+    if to is not None:
+        from sectool.traffic.localstore import write_events
+
+        summary.written = write_events(to, events)
+    else:
+        for _ in events:
+            pass
+    if indexer is not None:
+        indexer.close()
+        indexer.refresh()
+        summary.indexed = indexer.stats.indexed
+        summary.already_present = indexer.stats.already_present
+        summary.rejected = indexer.stats.rejected
+        summary.reasons = list(indexer.stats.reasons)
+        summary.indices = sorted(indexer.indices)
+    return summary
+
+
+def _tee(events: Iterator[dict[str, Any]], indexer: BulkIndexer) -> Iterator[dict[str, Any]]:
+    for event in events:
+        indexer.add(event)
+        yield event
+
+
+def damage_error(summary: IngestSummary) -> InputError | None:
+    """One error for the CLI that names every damaged input (``None`` when all were fine)."""
+    if not summary.damaged:
+        return None
+    if len(summary.damaged) == 1:
+        return summary.damaged[0]
+    rest = "; ".join(str(e) for e in summary.damaged[1:])
+    first = summary.damaged[0]
+    return InputError(f"{first.reason}; also: {rest}", file=first.location.file, line=first.location.line)
