@@ -37,7 +37,7 @@ __all__ = [
     "result_view",
 ]
 
-_FIELD_ANCHOR = {"value": "a-{qid}", "justification": "j-{qid}", "owner": "o-{qid}", "due": "d-{qid}"}
+_FIELD_ANCHOR = {"value": "q-{qid}", "justification": "j-{qid}", "owner": "o-{qid}", "due": "d-{qid}"}
 
 
 def format_time(value: datetime | None, tz: ZoneInfo) -> str:
@@ -119,16 +119,14 @@ def form_domains(
                 justification=r.justification,
                 owner=r.owner,
                 due=r.due,
-                errors=[e.message.get(lang) for e in qerrors],
+                errors=[_sentence(e.message.get(lang)) for e in qerrors],
                 action_open=any(e.field in ("owner", "due") for e in qerrors),
             )
             questions.append(view)
             for e in qerrors:
+                # a radio group has no single input: link to the question, so its text is in view
                 anchor = _FIELD_ANCHOR.get(e.field, "q-{qid}").format(qid=q.id)
-                if e.field == "value":
-                    # a radio group has no single input; link to the first choice
-                    anchor = f"a-{q.id}-{view.options[0][0]}" if view.options else f"q-{q.id}"
-                summary.append(ErrorLink(anchor, f"{number}. {_short(view.text)}", e.message.get(lang)))
+                summary.append(ErrorLink(anchor, f"{number}. {_short(view.text)}", _sentence(e.message.get(lang))))
         if questions:
             domains.append(DomainView(d.id, d.title.get(lang), d.description.get(lang), questions))
     known = {q.id for q in bank.questions_for(size)}
@@ -136,6 +134,11 @@ def form_domains(
         if e.question_id not in known:
             summary.append(ErrorLink("main", e.question_id, e.message.get(lang)))
     return domains, summary
+
+
+def _sentence(text: str) -> str:
+    """Messages from the scoring core start in lower case; shown alone they read as sentences."""
+    return text[:1].upper() + text[1:]
 
 
 def _short(text: str, limit: int = 70) -> str:

@@ -27,17 +27,6 @@ from sectool.practice_audit.web.app import create_app
 
 ADMIN_SECRET = "test-admin-secret-0123456789abcdef"
 BASE_TIME = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 _provider_numbers = itertools.count(100001)
 _CSRF_RE = re.compile(r'name="csrf_token" value="([^"]*)"')
 

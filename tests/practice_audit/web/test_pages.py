@@ -112,9 +112,9 @@ def test_submit_with_must_pass_missing_lists_them_and_keeps_everything(web, http
     page = r.text
     summary = page[page.index('id="error-summary"') : page.index("</div>", page.index('id="error-summary"'))]
     for q in missing:
-        assert f'href="#a-{q.id}-yes"' in summary
+        assert f'href="#q-{q.id}"' in summary
         assert f'id="err-{q.id}"' in page
-    assert f'href="#a-{answered_must.id}-yes"' not in summary
+    assert f'href="#q-{answered_must.id}"' not in summary
     # everything entered is still there, escaped
     assert _radio_checked(page, answered_must.id, "yes")
     assert _radio_checked(page, other.id, "alternative")
