@@ -126,7 +126,9 @@ def form_domains(
             for e in qerrors:
                 # a radio group has no single input: link to the question, so its text is in view
                 anchor = _FIELD_ANCHOR.get(e.field, "q-{qid}").format(qid=q.id)
-                summary.append(ErrorLink(anchor, f"{number}. {_short(view.text)}", _sentence(e.message.get(lang))))
+                summary.append(
+                    ErrorLink(anchor, f"{number}. {_short(view.text)}", _sentence(e.message.get(lang)))
+                )
         if questions:
             domains.append(DomainView(d.id, d.title.get(lang), d.description.get(lang), questions))
     known = {q.id for q in bank.questions_for(size)}
