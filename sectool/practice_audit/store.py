@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import (
     DateTime,
     Engine,
@@ -40,6 +41,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sess
 from sqlalchemy.types import TypeDecorator
 
 from sectool.errors import InputError, ServiceError
+from sectool.yamlio import validation_error
 
 from .bank import load_bank
 from .errors import AnswersError, ClinicNotFoundError, ExpiredTokenError, InvalidTokenError
@@ -254,7 +256,7 @@ class Store:
             raise InputError("the invitation must expire in the future", field="expires_at")
         size = ClinicSize(size)
         # Validate name and provider number before touching the database.
-        probe = Clinic(id=0, name=clinic_name, provider_number=provider_number, size=size, invited_at=now)
+        probe = _probe(clinic_name, provider_number, size, now)
         token = generate_token()
         with self._session(write=True) as s:
             row = s.scalar(select(_ClinicRow).where(_ClinicRow.provider_number == probe.provider_number))
@@ -286,7 +288,7 @@ class Store:
         """
         now = _require_aware(now)
         size = ClinicSize(size)
-        probe = Clinic(id=0, name=clinic_name, provider_number=provider_number, size=size, invited_at=now)
+        probe = _probe(clinic_name, provider_number, size, now)
         with self._session(write=True) as s:
             row = s.scalar(select(_ClinicRow).where(_ClinicRow.provider_number == probe.provider_number))
             if row is None:
@@ -320,6 +322,23 @@ class Store:
             if row is None:  # pragma: no cover - foreign key makes this impossible
                 raise InvalidTokenError()
             return _clinic(row, inv.expires_at)
+
+    def revoke_invitations(self, clinic_id: int, *, now: datetime) -> int:
+        """End every still-valid invitation of the clinic (e.g. a link was sent to the wrong place).
+
+        Returns how many invitations were ended; their tokens then raise :class:`ExpiredTokenError`.
+        """
+        now = _require_aware(now)
+        with self._session(write=True) as s:
+            self._clinic_row(s, clinic_id)
+            rows = s.scalars(
+                select(_InvitationRow).where(
+                    _InvitationRow.clinic_id == clinic_id, _InvitationRow.expires_at > now
+                )
+            ).all()
+            for inv in rows:
+                inv.expires_at = now
+            return len(rows)
 
     def get_clinic(self, clinic_id: int) -> Clinic:
         """A clinic by id (with the expiry of its newest invitation)."""
@@ -472,13 +491,13 @@ class Store:
                     select(_InvitationRow.clinic_id, func.max(_InvitationRow.expires_at)).group_by(
                         _InvitationRow.clinic_id
                     )
-                ).tuples()
+                )
             }
             counts: dict[int, int] = {
                 cid: n
                 for cid, n in s.execute(
                     select(_SubmissionRow.clinic_id, func.count()).group_by(_SubmissionRow.clinic_id)
-                ).tuples()
+                )
             }
             latest = self._latest_rows(s)
             drafts = set(s.scalars(select(_DraftRow.clinic_id)))
@@ -620,6 +639,14 @@ def _score_columns(r: _SubmissionRow | None, domain_cols: list[str]) -> dict[str
         if key in cols:
             cols[key] = None if d.percent is None else round(d.percent, 1)
     return cols
+
+
+def _probe(name: str, provider_number: str, size: ClinicSize, now: datetime) -> Clinic:
+    """Validate clinic details before anything is stored; bad details are an :class:`InputError`."""
+    try:
+        return Clinic(id=0, name=name, provider_number=provider_number, size=size, invited_at=now)
+    except ValidationError as exc:
+        raise validation_error(exc, file=None) from None
 
 
 def _clinic(row: _ClinicRow, expires_at: datetime | None) -> Clinic:
