@@ -37,6 +37,9 @@ _MAX_BLOCK = 16 << 20
 #: pcapng block types that carry no packets and are skipped without a warning.
 _KNOWN_BLOCKS = frozenset({4, 5, 7, 8, 9, 10, 0x00000BAD, 0x40000BAD, 0x80000001})
 _SHB = 0x0A0D0D0A
+#: Ethernet + IPv4 (no options) + ports: ethertype, ver/ihl, total length, fragment field,
+#: protocol, source, destination, source port, destination port.
+_ETH_IP4 = struct.Struct("!12xHBxH2xHxB2x4s4sHH").unpack_from
 
 
 class _Folder:
@@ -58,7 +61,26 @@ class _Folder:
         self._bad_links: set[int] = set()
 
     def packet(self, buf: bytes, off: int, end: int, linktype: int, ts: int) -> None:
-        self.last_ts = ts
+        # The common case (Ethernet, IPv4 without options, TCP or UDP) is decoded inline with one
+        # unpack; everything else goes through the general decoder.
+        if linktype == 1 and end - off >= 42:
+            etype, vihl, total, frag, proto, src, dst, sport, dport = _ETH_IP4(buf, off)
+            if etype == 0x0800 and vihl == 0x45 and not frag & 0x1FFF and (proto == 6 or proto == 17):
+                if proto == 6:
+                    if end - off < 48:
+                        self.skipped += 1
+                        return
+                    flags = buf[off + 47]
+                    pstart = off + 34 + (buf[off + 46] >> 4) * 4
+                else:
+                    flags = 0
+                    pstart = off + 42
+                self.flows.add(ts, proto, src, sport, dst, dport, flags, total)
+                if sport == 53 or dport == 53:
+                    pend = min(end, off + 14 + total)
+                    if pend > pstart:
+                        self.dns.packet(ts, proto, src, sport, dst, dport, bytes(buf[pstart:pend]))
+                return
         d = decode(buf, off, end, linktype)
         if d is None:
             self.skipped += 1
@@ -271,7 +293,9 @@ def _pcapng_records(f: Any, endian: str, folder: _Folder, path: Path) -> Iterato
                         file=path,
                     )
                 linktype, _snap, num, den = interfaces[intid]
-                packet(buf, body + 20, body + 20 + caplen, linktype, ((tsh << 32) | tsl) * num // den)
+                ts = ((tsh << 32) | tsl) * num // den
+                folder.last_ts = ts
+                packet(buf, body + 20, body + 20 + caplen, linktype, ts)
                 count += 1
             elif btype == 3:  # simple packet block: no timestamp, interface 0
                 if not interfaces:
