@@ -14,7 +14,7 @@ from pathlib import Path
 
 from sectool.errors import InputError
 from sectool.iso27001.model import Origin, Register
-from sectool.yamlio import format_loc, load_yaml, validate
+from sectool.yamlio import load_yaml, validate
 
 __all__ = ["check_references", "load_register"]
 
@@ -77,7 +77,9 @@ def _fail(
     expected: str | None = None,
 ) -> InputError:
     file, line = register.origin.locate(loc)
-    return InputError(message, file=file, line=line, field=format_loc(loc), value=value, expected=expected)
+    return InputError(
+        message, file=file, line=line, field=register.origin.field(loc), value=value, expected=expected
+    )
 
 
 def check_references(register: Register) -> None:

@@ -18,6 +18,7 @@ from typing import Annotated, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PrivateAttr,
@@ -27,6 +28,7 @@ from pydantic import (
 
 from sectool.iso27001.catalogue import Axis, load_catalogue
 from sectool.iso27001.matrix import ControlEffect
+from sectool.yamlio import format_loc
 
 __all__ = [
     "DATA_CATEGORIES",
@@ -73,8 +75,18 @@ DATA_CATEGORIES: tuple[str, ...] = (
     "public",
 )
 
+
+def _check_level_ref(v: object) -> object:
+    # Checked here (not by the int | str union) so that a list or a date gives one clear message.
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    if isinstance(v, bool) or not isinstance(v, int | str):
+        raise ValueError("a level must be a number (1..n) or a level name of the matrix")
+    return v
+
+
 #: A level as written in the register: its value (1..n) or its name on the matrix scale.
-LevelRef = int | str
+LevelRef = Annotated[int | str, BeforeValidator(_check_level_ref)]
 
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$")
 _CFG = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
@@ -217,6 +229,16 @@ class Origin:
     files: dict[str, str] = field(default_factory=dict)
     line_of: Callable[[Sequence[str | int]], int | None] | None = None
     base_dir: Path | None = None
+    tabular: bool = False
+
+    def field(self, loc: Sequence[str | int]) -> str:
+        """The field name to show: a column name for CSV/XLSX rows, else a path like ``risks[3].impact``."""
+        if self.tabular and len(loc) > 2 and isinstance(loc[1], int):
+            rest = [str(p) for p in loc[2:] if not isinstance(p, int)]
+            if rest[0] in ("acceptance", "residual") and len(rest) > 1:
+                return f"{rest[0]}_{rest[1]}"
+            return rest[-1] if rest[0] == "classification" else rest[0]
+        return format_loc(loc)
 
     def locate(self, loc: Sequence[str | int]) -> tuple[str | None, int | None]:
         section = str(loc[0]) if loc else ""

@@ -31,7 +31,6 @@ from sectool.iso27001.catalogue import Catalogue, load_catalogue
 from sectool.iso27001.findings import Finding, make_finding
 from sectool.iso27001.matrix import SHIPPED_MATRICES, ControlEffect, RiskMatrix, load_matrix
 from sectool.iso27001.model import ControlRef, Register, Risk
-from sectool.yamlio import format_loc
 
 __all__ = [
     "TIERS",
@@ -156,7 +155,12 @@ def matrix_for(register: Register, override: str | Path | None = None) -> RiskMa
 def _bad_level(register: Register, loc: Sequence[str | int], raw: object, allowed: str) -> InputError:
     file, line = register.origin.locate(loc)
     return InputError(
-        "level outside the matrix", file=file, line=line, field=format_loc(loc), value=raw, expected=allowed
+        "level outside the matrix",
+        file=file,
+        line=line,
+        field=register.origin.field(loc),
+        value=raw,
+        expected=allowed,
     )
 
 
@@ -196,7 +200,7 @@ def _appetite(register: Register, matrix: RiskMatrix) -> int | None:
             f"risk appetite is not a risk level of matrix '{matrix.name}'",
             file=file,
             line=line,
-            field="appetite",
+            field=register.origin.field(("appetite",)),
             value=register.appetite,
             expected=", ".join(lv.name for lv in matrix.risk_levels),
         )

@@ -386,7 +386,7 @@ def _assemble(
         from sectool.yamlio import validation_error
 
         raise validation_error(exc, file=files[""], line_of=line_of) from None
-    return register.with_origin(Origin(files=files, line_of=line_of, base_dir=base_dir))
+    return register.with_origin(Origin(files=files, line_of=line_of, base_dir=base_dir, tabular=True))
 
 
 def load_csv(

@@ -1,0 +1,247 @@
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sectool.errors import InputError
+from sectool.fileio import write_csv, write_xlsx
+from sectool.iso27001 import load_register, score_register
+from sectool.iso27001.tabular import to_tables
+
+
+def _without_source(d: dict[str, Any]) -> dict[str, Any]:
+    return {**d, "register": {k: v for k, v in d["register"].items() if k != "source"}}
+
+
+def _export_csv(example: Path, folder: Path, delimiter_semicolon: bool = False) -> Path:
+    tables = to_tables(load_register(example))
+    names = {
+        "risks": "reg.csv",
+        "assets": "reg.assets.csv",
+        "soa": "reg.soa.csv",
+        "register": "reg.register.csv",
+    }
+    for section, (header, rows) in tables.items():
+        write_csv(folder / names[section], header, rows)
+        if delimiter_semicolon:
+            import csv
+            import io
+
+            text = (folder / names[section]).read_text("utf-8")
+            rows_all = list(csv.reader(io.StringIO(text)))
+            buf = io.StringIO()
+            csv.writer(buf, delimiter=";", lineterminator="\n").writerows(rows_all)
+            (folder / names[section]).write_text(buf.getvalue(), "utf-8")
+    return folder / "reg.csv"
+
+
+def _export_xlsx(example: Path, folder: Path) -> Path:
+    path = folder / "reg.xlsx"
+    write_xlsx(path, to_tables(load_register(example)))  # type: ignore[arg-type]
+    return path
+
+
+@pytest.mark.parametrize("fmt", ["csv", "csv;", "xlsx"])
+def test_yaml_csv_and_xlsx_score_identically(example: Path, as_of: dt.date, tmp_path: Path, fmt: str) -> None:
+    reference = score_register(load_register(example), as_of=as_of).to_dict()
+    if fmt == "xlsx":
+        path = _export_xlsx(example, tmp_path)
+    else:
+        path = _export_csv(example, tmp_path, delimiter_semicolon=fmt == "csv;")
+    other = score_register(load_register(path), as_of=as_of).to_dict()
+    assert _without_source(other) == _without_source(reference)
+    assert len(other["risks"]) == 25
+
+
+def test_csv_assets_option_and_risks_suffix(example: Path, as_of: dt.date, tmp_path: Path) -> None:
+    path = _export_csv(example, tmp_path)
+    moved = tmp_path / "elsewhere.csv"
+    (tmp_path / "reg.assets.csv").rename(moved)
+    with pytest.raises(
+        InputError, match=r"reg\.assets\.csv: assets file not found; expected a sibling .* or --assets"
+    ):
+        load_register(path)
+    reg = load_register(path, assets_path=moved)
+    assert len(reg.assets) == 16
+    risks = tmp_path / "reg.risks.csv"
+    path.rename(risks)
+    (moved).rename(tmp_path / "reg.assets.csv")
+    assert len(load_register(risks).risks) == 25
+
+
+# -- bad input: message names file, line/row, field, value, allowed ------------------------------------
+
+BAD_YAML: list[tuple[str, str]] = [
+    ("name: x\nrisks: [\n  {id: R1,\n", r"register\.yml:4: invalid YAML"),
+    (
+        "risks:\n  - id: R1\n    title: t\n    likelihood: [1, 2]\n    impact: 2\n",
+        r"register\.yml:4, field 'risks\[0\]\.likelihood': a level must be a number"
+        r" \(1\.\.n\) or a level name",
+    ),
+    (
+        "risks:\n  - id: R1\n    title: t\n    likelihood: 2\n    impact: 2\n    next_review: soon\n",
+        r"register\.yml:6, field 'risks\[0\]\.next_review'.*\(got 'soon'\)",
+    ),
+    (
+        "risks:\n  - id: R1\n    title: t\n    likelihood: 2\n    impact: 2\n    existing_controls:\n"
+        "      - {control: A.9.1, status: implemented}\n",
+        r"register\.yml:7, field 'risks\[0\]\.existing_controls\[0\]\.control': unknown"
+        r" Annex A control 'A\.9\.1'",
+    ),
+    (
+        "risks:\n  - id: R1\n    title: t\n    likelihood: 2\n    impact: 2\n    existing_controls:\n"
+        "      - {control: A.5.1, status: done}\n",
+        r"register\.yml:7, field 'risks\[0\]\.existing_controls\[0\]\.status'.*'implemented', 'partially'",
+    ),
+    (
+        "risks:\n  - {id: R1, title: a, likelihood: 1, impact: 1}\n  - {id: R1, title:"
+        " b, likelihood: 1, impact: 1}\n",
+        r"register\.yml:3, field 'risks\[1\]\.id': duplicate risk id \(first at line 2\) \(got 'R1'\)",
+    ),
+    (
+        "assets:\n  - {id: a, name: A}\n  - {id: a, name: B}\n",
+        r"register\.yml:3, field 'assets\[1\]\.id': duplicate asset id",
+    ),
+    (
+        "assets:\n  - {id: a, name: A}\nrisks:\n  - {id: R1, title: a, likelihood: 1,"
+        " impact: 1, assets: [b]}\n",
+        r"register\.yml:4, field 'risks\[0\]\.assets\[0\]': risk R1 names an unknown"
+        r" asset \(got 'b'\); expected .*\(a\)",
+    ),
+    (
+        "soa:\n  - {control: A.8.30, applicable: false}\n",
+        r"register\.yml:2, field 'soa\[0\]'.*A\.8\.30 is excluded \(applicable: false\)"
+        r" without a justification",
+    ),
+    (
+        "risks:\n  - {id: R1, title: a, likelihood: 1, impact: 1, color: red}\n",
+        r"register\.yml:2, field 'risks\[0\]\.color': Extra inputs are not permitted",
+    ),
+    (
+        "risks:\n  - id: R1\n    title: a\n    likelihood: 1\n    impact: 1\n   "
+        " treatment: accept\n    acceptance:\n"
+        "      {approved_by: CEO, date: 2026-05-01, expiry: 2026-01-01, justification: x}\n",
+        r"register\.yml:7, field 'risks\[0\]\.acceptance': acceptance expiry must be after its date",
+    ),
+    ("", r"register\.yml: file is empty"),
+    ("- just\n- a list\n", r"register\.yml:1: a register must be a mapping"),
+]
+
+
+@pytest.mark.parametrize(("text", "pattern"), BAD_YAML)
+def test_bad_yaml(write: Callable[..., Path], text: str, pattern: str) -> None:
+    path = write(text)
+    with pytest.raises(InputError, match=pattern) as info:
+        load_register(path)
+    assert info.value.exit_code == 2
+
+
+def _csv_folder(example: Path, tmp_path: Path) -> Path:
+    return _export_csv(example, tmp_path)
+
+
+def _edit(path: Path, old: str, new: str, count: int = 1) -> None:
+    text = path.read_text("utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, count), "utf-8")
+
+
+@pytest.mark.parametrize(
+    ("edit", "pattern"),
+    [
+        (lambda p: _edit(p, "id,title,", "id,name,"), r"reg\.csv:1: unknown column \(got 'name'\)"),
+        (lambda p: _edit(p, ",likelihood,impact,", ",likelihood,severity,"), r"reg\.csv:1: unknown column"),
+        (
+            lambda p: p.write_text(
+                p.read_text("utf-8").replace(",impact", "", 1).replace(",major", ",", 0), "utf-8"
+            ),
+            r"reg\.csv:1, field 'impact': missing column 'impact'; expected required columns"
+            r" id, title, likelihood, impact",
+        ),
+        (
+            lambda p: _edit(p, "A.8.7:implemented", "A.8.77:implemented"),
+            r"reg\.csv:2, field 'existing_controls': unknown Annex A control 'A\.8\.77'",
+        ),
+        (
+            lambda p: _edit(p, "A.8.7:implemented", "A.8.7:implemented:sideways:x"),
+            r"reg\.csv:2, field 'existing_controls': malformed control reference",
+        ),
+        (
+            lambda p: _edit(p, "2027-03-31", "31/03/2027"),
+            r"reg\.csv:2, field 'next_review'.*\(got '31/03/2027'\)",
+        ),
+        (lambda p: p.write_text("", "utf-8"), r"reg\.csv: file is empty; expected a header row"),
+    ],
+)
+def test_bad_csv(example: Path, tmp_path: Path, edit, pattern: str) -> None:  # type: ignore[no-untyped-def]
+    path = _csv_folder(example, tmp_path)
+    edit(path)
+    with pytest.raises(InputError, match=pattern):
+        load_register(path)
+
+
+def test_csv_level_outside_matrix_names_row(example: Path, tmp_path: Path, as_of: dt.date) -> None:
+    path = _csv_folder(example, tmp_path)
+    lines = path.read_text("utf-8").splitlines()
+    lines[2] = lines[2].replace(",almost_certain,major,", ",extreme,major,")
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+    with pytest.raises(
+        InputError,
+        match=r"reg\.csv:3, field 'likelihood': level outside the matrix "
+        r"\(got 'extreme'\); expected 1\.\.5 or one of: rare",
+    ):
+        score_register(load_register(path), as_of=as_of)
+
+
+def test_csv_soa_excluded_without_justification(example: Path, tmp_path: Path) -> None:
+    path = _csv_folder(example, tmp_path)
+    _edit(
+        tmp_path / "reg.soa.csv",
+        "A.8.30,no,All software is developed in-house; no development is outsourced",
+        "A.8.30,nej,",
+    )
+    with pytest.raises(
+        InputError, match=r"reg\.soa\.csv:\d+: A\.8\.30 is excluded .* without a justification"
+    ):
+        load_register(path)
+
+
+def test_xlsx_wrong_sheet(tmp_path: Path) -> None:
+    path = tmp_path / "reg.xlsx"
+    write_xlsx(path, {"Sheet1": (["id", "title"], [["R1", "x"]])})
+    with pytest.raises(
+        InputError, match=r"reg\.xlsx: missing sheet 'risks' \(got 'Sheet1'\); expected sheets 'risks'"
+    ):
+        load_register(path)
+
+
+def test_xlsx_bad_cell_names_sheet_and_row(example: Path, tmp_path: Path) -> None:
+    tables = to_tables(load_register(example))
+    header, rows = tables["risks"]
+    rows[2][header.index("treatment")] = "ignore"
+    path = tmp_path / "reg.xlsx"
+    write_xlsx(path, tables)  # type: ignore[arg-type]
+    with pytest.raises(InputError, match=r"reg\.xlsx\[risks\]:4, field 'treatment'.*\(got 'ignore'\)"):
+        load_register(path)
+
+
+@pytest.mark.parametrize(
+    ("content", "pattern"),
+    [(b"", r"reg\.xlsx: file is empty"), (b"not a zip file", r"reg\.xlsx: not a readable XLSX workbook")],
+)
+def test_xlsx_empty_or_garbage(tmp_path: Path, content: bytes, pattern: str) -> None:
+    path = tmp_path / "reg.xlsx"
+    path.write_bytes(content)
+    with pytest.raises(InputError, match=pattern):
+        load_register(path)
+
+
+def test_unsupported_suffix_and_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match=r"unsupported register format \(got '\.json'\)"):
+        load_register(tmp_path / "reg.json")
+    with pytest.raises(InputError, match=r"nope\.yml: file not found"):
+        load_register(tmp_path / "nope.yml")
