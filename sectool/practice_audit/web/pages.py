@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from sectool.practice_audit.errors import AnswersError
-from sectool.practice_audit.models import Clinic, Submission
+from sectool.practice_audit.models import MAX_CLINIC_NAME, MAX_JUSTIFICATION, MAX_OWNER, Clinic, Submission
 from sectool.practice_audit.scoring import check_answers
 from sectool.practice_audit.web import downloads
 from sectool.practice_audit.web.app import context, render, request_lang, with_lang
@@ -71,14 +71,15 @@ def _form_page(
     lang = request_lang(request)
     domains, summary = form_domains(ctx.bank, clinic.size.value, raw, errors or [], lang)
     latest = ctx.store.latest_submission(clinic.id)
+    ids = {q.id for q in ctx.bank.questions_for(clinic.size)}
     values: dict[str, Any] = {
         "clinic": _facts(clinic),
         "domains": domains,
         "errors": summary,
         "not_saved": not_saved,
         "notice": notice,
-        "answered": answered_count({k: v for k, v in raw.items() if k in _question_ids(ctx, clinic)}),
-        "total": len(_question_ids(ctx, clinic)),
+        "answered": answered_count({k: v for k, v in raw.items() if k in ids}),
+        "total": len(ids),
         "action_url": with_lang(f"/c/{token}", lang),
         "latest_result_url": with_lang(f"/c/{token}/result", lang) if latest else None,
         "limits": _limits(),
@@ -86,13 +87,7 @@ def _form_page(
     return render(request, "form.html", values, status=status, csrf_scope=_scope(clinic))
 
 
-def _question_ids(ctx: Any, clinic: Clinic) -> set[str]:
-    return {q.id for q in ctx.bank.questions_for(clinic.size)}
-
-
 def _limits() -> dict[str, int]:
-    from sectool.practice_audit.models import MAX_CLINIC_NAME, MAX_JUSTIFICATION, MAX_OWNER
-
     return {"justification": MAX_JUSTIFICATION, "owner": MAX_OWNER, "clinic_name": MAX_CLINIC_NAME}
 
 

@@ -13,8 +13,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sectool.practice_audit.models import (
-    AnswerValue,
-    Clinic,
+    ClinicSize,
     ClinicSummary,
     Lang,
     QuestionBank,
@@ -90,8 +89,6 @@ def form_domains(
     lang: Lang,
 ) -> tuple[list[DomainView], list[ErrorLink]]:
     """The form's domains with their questions filled from ``raw``, and the error summary."""
-    from sectool.practice_audit.models import ClinicSize
-
     t = Translator(lang)
     size = ClinicSize(size_value)
     by_question: dict[str, list[FieldError]] = {}
@@ -275,12 +272,3 @@ def admin_rows(summaries: Sequence[ClinicSummary], tz: ZoneInfo) -> list[AdminRo
         )
         for s in summaries
     ]
-
-
-def clinic_facts(clinic: Clinic) -> dict[str, str]:
-    return {"name": clinic.name, "provider_number": clinic.provider_number, "size": clinic.size.value}
-
-
-def answer_label(value: AnswerValue | None, lang: Lang) -> str:
-    t = Translator(lang)
-    return t(f"answer.{value.value}") if value else t("answer.none")
