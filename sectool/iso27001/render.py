@@ -170,9 +170,12 @@ def score_table(scored: ScoredRegister, top: int | None = None, lang: str = "en"
         title=Text(f"{scored.register.name} · {scored.as_of.isoformat()} · appetite {appetite}"),
         header_style="bold",
     )
-    wrap = {2, 3}  # title and owner wrap; ids, levels and flags stay on one line
+    # Rank and id never wrap; the title gets the most room and at least 16 characters.
+    min_width = {2: 16, 3: 8}
     for i, col in enumerate(lab["cols"]):
-        table.add_column(col, overflow="fold", no_wrap=i not in wrap, ratio=3 if i == 2 else None)
+        table.add_column(
+            col, overflow="fold", no_wrap=i < 2, min_width=min_width.get(i), ratio=3 if i == 2 else None
+        )
 
     def tier(t: Tier) -> Text:
         colour = levels[t.level].colour
