@@ -1,0 +1,202 @@
+"""Traffic steps: ``traffic.simulate``, ``traffic.ingest``, ``traffic.detect``."""
+
+from __future__ import annotations
+
+import glob
+import os
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+
+from sectool.errors import InputError
+from sectool.playbook.steps import Params, RunContext, StepOutcome, StepUnavailable, register_step
+
+__all__ = ["DetectParams", "IngestParams", "SimulateParams"]
+
+
+def _expand(ctx: RunContext, patterns: list[str]) -> list[Path]:
+    """Paths and globs (relative to the working directory), sorted, each pattern must match."""
+    files: list[Path] = []
+    for pattern in patterns:
+        full = ctx.path(pattern)
+        if any(ch in pattern for ch in "*?["):
+            matches = sorted(Path(p) for p in glob.glob(str(full)))
+            if not matches:
+                raise InputError("no file matches", field="inputs", value=pattern)
+            files.extend(matches)
+        else:
+            files.append(full)
+    return files
+
+
+# --------------------------------------------------------------------------- simulate
+
+
+class SimulateParams(Params):
+    """Simulated traffic with injected attacks (the demo's data source)."""
+
+    out: str = "data/simulated"
+    seed: int = 7
+    #: Hours to simulate, ending at the run's ``--until`` (default: the whole run window).
+    hours: int | None = Field(default=None, ge=1, le=24 * 31)
+
+
+@register_step(
+    "traffic.simulate", SimulateParams, "simulate labelled traffic with attacks (local events file)"
+)
+def simulate_step(params: SimulateParams, ctx: RunContext) -> StepOutcome:
+    try:
+        from sectool.traffic.simulate import simulate, write_simulation
+    except ImportError as exc:  # pragma: no cover - depends on the installation
+        raise StepUnavailable(f"the traffic simulator is not available: {exc}") from None
+    window_hours = max(1, int((ctx.until - ctx.since).total_seconds() // 3600))
+    hours = params.hours or window_hours
+    start = (ctx.until - timedelta(hours=hours)).replace(minute=0, second=0, microsecond=0)
+    sim = simulate(params.seed, hours=hours, start=start)
+    out = ctx.path(params.out)
+    summary: dict[str, Any] = write_simulation(sim, out, fmt="ecs", events_name="events.parquet")
+    events = Path(summary["events_file"])
+    ctx.state.setdefault("events", []).append(events)
+    ctx.state["traffic_range"] = (start, start + timedelta(hours=hours))
+    return StepOutcome(
+        counts={"events": int(summary["events"]), "attacks": int(summary["attacks"])},
+        outputs=[str(events), str(summary["ground_truth"])],
+    )
+
+
+# --------------------------------------------------------------------------- ingest
+
+
+class IngestParams(Params):
+    """Read captures and sensor logs into a local events file and/or Elasticsearch."""
+
+    inputs: list[str] = Field(min_length=1)
+    to: str | None = None
+    elasticsearch: bool = False
+    #: Environment variable holding the Elasticsearch URL (credentials only from the environment).
+    es_url_env: str = "SECTOOL_ES_URL"
+    index_prefix: str = "sectool-events"
+    site: str | None = None
+    internal: list[str] | None = None
+
+    @model_validator(mode="after")
+    def _destination(self) -> IngestParams:
+        if self.to is None and not self.elasticsearch:
+            raise ValueError("give 'to' (a local .parquet/.jsonl file) or 'elasticsearch: true'")
+        return self
+
+
+def _es_url(env: str) -> str:
+    url = os.environ.get(env)
+    if not url:
+        raise InputError(
+            f"environment variable {env} is not set", field="es_url_env", expected="an Elasticsearch URL"
+        )
+    return url
+
+
+@register_step(
+    "traffic.ingest", IngestParams, "read pcap/Zeek/EVE/ECS files into events (local file or Elasticsearch)"
+)
+def ingest_step(params: IngestParams, ctx: RunContext) -> StepOutcome:
+    try:
+        from sectool.traffic.ingest import run_ingest
+        from sectool.traffic.readers import ReaderOptions
+        from sectool.traffic.readers.options import DEFAULT_INTERNAL
+    except ImportError as exc:  # pragma: no cover
+        raise StepUnavailable(f"traffic ingest is not available: {exc}") from None
+    files = _expand(ctx, params.inputs)
+    options = ReaderOptions(
+        internal=tuple(params.internal) if params.internal else DEFAULT_INTERNAL, site=params.site
+    )
+    indexer = None
+    if params.elasticsearch:
+        from sectool.traffic.es.bulk import BulkIndexer
+        from sectool.traffic.es.client import check_reachable, make_client
+        from sectool.traffic.es.template import ensure_template, validate_prefix
+
+        url = _es_url(params.es_url_env)
+        validate_prefix(params.index_prefix)
+        client = make_client(url, max_retries=2, retry_on_timeout=True)
+        check_reachable(client, url)
+        ensure_template(client, params.index_prefix)
+        indexer = BulkIndexer(client, params.index_prefix, url=url)
+        ctx.state["es"] = {"url_env": params.es_url_env, "index": f"{params.index_prefix}-*"}
+    to = ctx.path(params.to) if params.to else None
+    summary = run_ingest(files, options=options, site=params.site, indexer=indexer, to=to)
+    outcome = StepOutcome(counts={"files": summary.files, "read": summary.read})
+    if indexer is not None:
+        outcome.counts.update(indexed=summary.indexed, rejected=summary.rejected)
+    if to is not None:
+        outcome.counts["written"] = summary.written or 0
+        outcome.outputs.append(str(to))
+        ctx.state.setdefault("events", []).append(to)
+    outcome.notes.extend(summary.warnings)
+    return outcome
+
+
+# --------------------------------------------------------------------------- detect
+
+
+class DetectParams(Params):
+    """Run the anomaly detectors over local events or an Elasticsearch index pattern."""
+
+    source: Literal["local", "elasticsearch"] = "local"
+    #: Local event files (globs allowed); default: the events written by earlier steps.
+    from_: list[str] | None = Field(default=None, alias="from")
+    es_url_env: str = "SECTOOL_ES_URL"
+    index: str = "sectool-events-*"
+    detectors: list[str] | None = None
+    #: Findings as JSONL (the report reads these); ``{date}`` is replaced by the run's end date.
+    out: str = "findings/findings-{date}.jsonl"
+    #: Also write the findings to the Elasticsearch findings index.
+    write_findings: bool = False
+
+
+@register_step(
+    "traffic.detect", DetectParams, "detect anomalies (pandas locally, or Elasticsearch aggregations)"
+)
+def detect_step(params: DetectParams, ctx: RunContext) -> StepOutcome:
+    from sectool.playbook.detect_bridge import run_detection
+
+    if params.source == "local":
+        files = _expand(ctx, params.from_) if params.from_ else list(ctx.state.get("events", []))
+        if not files:
+            raise InputError(
+                "no events to detect on: give 'from' or run traffic.simulate/traffic.ingest first",
+                field="from",
+            )
+        es_url = None
+    else:
+        files = []
+        es_url = _es_url(params.es_url_env)
+    out = ctx.path(params.out.replace("{date}", ctx.until.date().isoformat()))
+    findings = run_detection(
+        files=files,
+        es_url=es_url,
+        index=params.index,
+        since=ctx.since,
+        until=ctx.until,
+        detectors=params.detectors,
+        out=out,
+        write_findings=params.write_findings,
+    )
+    ctx.state.setdefault("findings", []).extend(findings)
+    ctx.state.setdefault("findings_files", []).append(out)
+    ctx.state.setdefault("traffic_range", (ctx.since, ctx.until))
+    severities: dict[str, int] = {}
+    for f in findings:
+        severities[str(f["severity"])] = severities.get(str(f["severity"]), 0) + 1
+    return StepOutcome(
+        counts={"findings": len(findings), **{f"severity_{k}": v for k, v in sorted(severities.items())}},
+        outputs=[str(out)],
+        severities=severities,
+    )
+
+
+def window_of(ctx: RunContext) -> tuple[datetime, datetime]:
+    """The traffic time range the run looked at (for the report's appendix)."""
+    rng = ctx.state.get("traffic_range")
+    return rng if rng else (ctx.since, ctx.until)
