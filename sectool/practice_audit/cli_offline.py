@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from pathlib import Path
 from urllib.parse import quote, urlsplit
@@ -184,9 +184,16 @@ def register(app: typer.Typer) -> None:
                 file=file,
                 expected="--provider-number N or provider_number: in the file",
             )
+        now = _now()
+        if doc.as_of is not None:
+            # A paper or e-mailed assessment keeps its own date (due dates are judged against it).
+            if doc.as_of > now.date():
+                raise InputError(
+                    "as_of lies in the future", file=file, field="as_of", value=doc.as_of.isoformat()
+                )
+            now = datetime.combine(doc.as_of, time(12, 0), tzinfo=UTC)
         store = Store(db, bank=bank)
         try:
-            now = _now()
             target = store.ensure_clinic(clinic_name=name, provider_number=number, size=doc.size, now=now)
             sub = store.submit(target.id, doc.answers, now=now)
         finally:

@@ -31,12 +31,13 @@ __all__ = [
     "result_markdown",
 ]
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>|~])")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]|~])")
 
 
 def _md(text: str) -> str:
-    """Escape text for Markdown (and HTML inside Markdown); newlines become spaces."""
-    return _MD_SPECIAL.sub(r"\\\1", " ".join(text.split()))
+    """Escape text for Markdown; HTML becomes entities, newlines become spaces."""
+    text = " ".join(text.split()).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MD_SPECIAL.sub(r"\\\1", text)
 
 
 def _pct(value: float | None, lang: Lang) -> str:

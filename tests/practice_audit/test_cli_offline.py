@@ -1,0 +1,315 @@
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from sectool.cli import main
+from sectool.practice_audit.answers_file import parse_answers_file
+from sectool.practice_audit.bank import load_bank
+from sectool.practice_audit.models import ClinicSize, QuestionBank
+from sectool.practice_audit.store import Store
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "sectool" / "practice_audit" / "data" / "example_answers"
+
+
+@pytest.fixture
+def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.delenv("SECTOOL_AUDIT_SECRET", raising=False)
+    return f"sqlite:///{tmp_path / 'audit.sqlite'}"
+
+
+def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(["audit", *args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.mark.parametrize(("lang", "needle"), [("da", "OBLIGATORISK"), ("en", "MUST-PASS")])
+@pytest.mark.parametrize("size", list(ClinicSize))
+def test_template_round_trips(
+    capsys: pytest.CaptureFixture[str], pa_bank: QuestionBank, lang: str, needle: str, size: ClinicSize
+) -> None:
+    code, out, _ = _run(capsys, "template", "--lang", lang, "--size", size.value)
+    assert code == 0
+    assert needle in out
+    doc = parse_answers_file(out, pa_bank, file="t.yaml")
+    assert doc.size is size
+    assert len(doc.answers) == 0
+    for q in pa_bank.questions:
+        assert (f"  {q.id}:\n" in out) == q.applies_to(size)
+    first = pa_bank.questions_for(size)[0]
+    assert first.text.get(lang) in out.replace("\n  # ", " ")  # type: ignore[arg-type]
+
+
+def test_template_to_file_with_hostile_clinic_name(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, pa_bank: QuestionBank
+) -> None:
+    target = tmp_path / "answers.yaml"
+    name = 'Klinik "A"\nsize: large # <script>'
+    args = ["template", "--size", "solo", "--clinic", name, "--provider-number", "0123", "-o", str(target)]
+    code, out, _ = _run(capsys, *args)
+    assert code == 0
+    assert out == ""
+    doc = parse_answers_file(target.read_text(encoding="utf-8"), pa_bank)
+    assert doc.size is ClinicSize.SOLO
+    assert doc.provider_number == "0123"
+
+
+def test_filled_template_scores(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    _, out, _ = _run(capsys, "template", "--size", "solo", "--lang", "en")
+    filled = out.replace("    value:          #", "    value: yes  #")
+    path = tmp_path / "a.yaml"
+    path.write_text(filled, encoding="utf-8")
+    code, out, _ = _run(capsys, "score", str(path), "--format", "json")
+    assert code == 0
+    result = json.loads(out)["result"]
+    assert result["status"] == "standards_met"
+    assert result["maturity"] == 5
+    assert result["size"] == "solo"
+
+
+@pytest.mark.parametrize(
+    ("example", "status", "size"),
+    [
+        ("holm.yml", "not_met", "solo"),
+        ("vestby.yml", "approaching", "large"),
+        ("torvet.yml", "standards_met", "large"),
+    ],
+)
+def test_score_examples_json(
+    capsys: pytest.CaptureFixture[str], example: str, status: str, size: str
+) -> None:
+    code, out, _ = _run(capsys, "score", str(EXAMPLES / example), "--format", "json")
+    assert code == 0
+    result = json.loads(out)["result"]
+    assert (result["status"], result["size"]) == (status, size)
+    ranks = [item["rank"] for item in result["plan"]]
+    assert ranks == list(range(1, len(ranks) + 1))
+
+
+def test_score_table_and_markdown(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, out, _ = _run(capsys, "score", str(EXAMPLES / "vestby.yml"), "--lang", "en")
+    assert code == 0
+    assert "Approaching standards" in out
+    assert "Improvement plan" in out
+    code, out, _ = _run(capsys, "score", str(EXAMPLES / "vestby.yml"), "--format", "md")
+    assert code == 0
+    assert out.startswith("# Selvevaluering af informationssikkerhed: Sundhedshuset Vestby")
+    assert "## Handlingsplan" in out
+    assert "Tæt på standarderne" in out
+    target = tmp_path / "r.txt"
+    code, out, _ = _run(capsys, "score", str(EXAMPLES / "vestby.yml"), "-o", str(target))
+    assert (code, out) == (0, "")
+    assert "Handlingsplan" in target.read_text(encoding="utf-8")
+
+
+def test_score_with_previous_shows_the_change(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run(capsys, "score", str(EXAMPLES / "aaparken-2026.yml"), "--previous",
+                        str(EXAMPLES / "aaparken-2025.yml"), "--format", "json")  # fmt: skip
+    assert code == 0
+    comparison = json.loads(out)["comparison"]
+    assert (comparison["previous_status"], comparison["current_status"]) == ("not_met", "approaching")
+    assert comparison["status_change"] == "improved"
+    assert comparison["overall_change"] > 0
+
+
+def test_markdown_escapes_clinic_text(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "a.yaml"
+    path.write_text(
+        'clinic: "<script>alert(1)</script>"\nsize: solo\nanswers:\n'
+        '  org.owner: {value: no, action_owner: "<img src=x onerror=alert(1)>", action_due: 2030-01-01}\n',
+        encoding="utf-8",
+    )
+    code, out, _ = _run(capsys, "score", str(path), "--format", "md")
+    assert code == 0
+    assert "<script>" not in out
+    assert "<img" not in out
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in out
+
+
+def _write(tmp_path: Path, body: str) -> Path:
+    path = tmp_path / "answers.yaml"
+    path.write_text(body, encoding="utf-8")
+    return path
+
+
+BAD_ANSWERS = [
+    ("unknown question id", "size: solo\nanswers:\n  org.owner: yes\n  org.nope: yes\n", 4,
+     ["question 'org.nope'", "unknown question id"]),
+    ("bad value", "size: solo\nanswers:\n  org.owner:\n    value: maybe\n", 4,
+     ["question 'org.owner'", "field 'answers.org.owner.value'", "'maybe'", "yes, partly, no"]),
+    ("n/a without justification", "size: solo\nanswers:\n  org.policy:\n    value: not_applicable\n", 3,
+     ["question 'org.policy'", "justification"]),
+    ("alternative without justification", "size: solo\nanswers:\n  org.policy: alternativ\n", 3,
+     ["question 'org.policy'", "needs a written justification"]),
+    ("n/a on must-pass", "size: solo\nanswers:\n  org.owner:\n    value: n/a\n    justification: x\n", 4,
+     ["question 'org.owner'", "not allowed on a must-pass question"]),
+    ("partly on binary", "size: solo\nanswers:\n  access.mitid_erhverv: delvist\n", 3,
+     ["question 'access.mitid_erhverv'", "not allowed here"]),
+    ("question of another size", "size: solo\nanswers:\n  continuity.exercise: yes\n", 3,
+     ["question 'continuity.exercise'", "does not apply to clinic size 'solo'"]),
+    ("bad due date", "size: solo\nanswers:\n  org.owner:\n    value: no\n    action_due: next week\n", 5,
+     ["question 'org.owner'", "action_due"]),
+    ("datetime due date",
+     "size: solo\nanswers:\n  org.owner:\n    value: no\n    action_due: 2026-01-01 10:00:00\n", 5,
+     ["question 'org.owner'", "not a date and time"]),
+    ("unknown key", "size: solo\nanswers:\n  org.owner:\n    value: no\n    owner: me\n", 5,
+     ["question 'org.owner'", "Extra inputs"]),
+    ("value missing", "size: solo\nanswers:\n  org.owner:\n    justification: x\n", 3,
+     ["question 'org.owner'", "value", "Field required"]),
+    ("missing size", "answers:\n  org.owner: yes\n", None, ["clinic size is missing"]),
+    ("bad size", "size: huge\nanswers: {}\n", 1, ["field 'size'"]),
+    ("numeric provider number", "size: solo\nprovider_number: 12345\nanswers: {}\n", 2, ["in quotes"]),
+    ("top-level list", "- a\n- b\n", 1, ["must be a mapping"]),
+    ("duplicate answer", "size: solo\nanswers:\n  org.owner: yes\n  org.owner: no\n", 4, ["duplicate key"]),
+    ("invalid yaml", "size: solo\nanswers:\n  org.owner: [yes\n", None, ["invalid YAML"]),
+    ("too long justification",
+     "size: solo\nanswers:\n  org.policy:\n    value: alternative\n    justification: " + "x" * 2001 + "\n",
+     5, ["question 'org.policy'", "at most 2000"]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("case", "body", "line", "needles"), BAD_ANSWERS, ids=[b[0] for b in BAD_ANSWERS])
+def test_bad_answers_file_exit_2(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    case: str,
+    body: str,
+    line: int | None,
+    needles: list[str],
+) -> None:
+    path = _write(tmp_path, body)
+    code, out, err = _run(capsys, "score", str(path))
+    assert code == 2
+    assert out == ""
+    message = err.strip()
+    assert message.startswith(f"error: {path}")
+    if line is not None:
+        assert message.startswith(f"error: {path}:{line}"), message
+    for needle in needles:
+        assert needle in message, message
+    assert "Traceback" not in err
+    assert len(message.splitlines()) == 1
+
+
+def test_missing_file_exit_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, _, err = _run(capsys, "score", str(tmp_path / "nope.yaml"))
+    assert code == 2
+    assert "file not found" in err
+
+
+def test_shorthand_aliases_and_unanswered(pa_bank: QuestionBank) -> None:
+    doc = parse_answers_file(
+        "size: partnership\nanswers:\n  org.owner: ja\n  org.policy: Delvist\n  org.risk_assessment: no\n"
+        "  org.record_of_processing:\n  staff.training:\n    value:\n    justification:\n",
+        pa_bank,
+    )
+    assert {k: v.value.value for k, v in doc.answers.answers.items()} == {
+        "org.owner": "yes",
+        "org.policy": "partly",
+        "org.risk_assessment": "no",
+    }
+
+
+def test_import_invite_export(capsys: pytest.CaptureFixture[str], tmp_path: Path, db: str) -> None:
+    code, out, _ = _run(capsys, "import", str(EXAMPLES / "aaparken-2025.yml"), "--db", db)
+    assert code == 0
+    assert "stored version 1 for Lægehuset Åparken (041234)" in out
+    code, out, _ = _run(capsys, "import", str(EXAMPLES / "aaparken-2026.yml"), "--clinic", "Åparken",
+                        "--provider-number", "041234", "--db", db)  # fmt: skip
+    assert code == 0
+    assert "stored version 2 for Åparken" in out
+    args = [
+        "invite",
+        "--clinic",
+        "=SUM(A1)",
+        "--provider-number",
+        "777",
+        "--size",
+        "solo",
+        "--expires-days",
+        "10",
+    ]
+    code, out, err = _run(capsys, *args, "--base-url", "https://audit.example.dk/", "--db", db)
+    assert code == 0
+    link = out.strip()
+    assert link.startswith("https://audit.example.dk/c/")
+    assert "shown only once" in err
+    token = urlsplit(link).path.rsplit("/", 1)[1]
+    store = Store(db, bank=load_bank())
+    try:
+        clinic = store.clinic_for_token(token, now=datetime.now(UTC))
+        assert clinic.name == "=SUM(A1)"
+        assert [s.version for s in store.submissions(store.clinic_by_provider_number("041234").id)] == [1, 2]  # type: ignore[union-attr]
+    finally:
+        store.close()
+    db_file = Path(db.removeprefix("sqlite:///"))
+    assert token.encode() not in b"".join(p.read_bytes() for p in db_file.parent.glob(db_file.name + "*"))
+
+    code, out, _ = _run(capsys, "export", "--format", "csv", "--db", db)
+    assert code == 0
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert [(r["clinic"], r["status"]) for r in rows] == [("'=SUM(A1)", ""), ("Åparken", "approaching")]
+    target = tmp_path / "export.json"
+    code, out, _ = _run(capsys, "export", "--format", "json", "--all-versions", "-o", str(target), "--db", db)
+    assert (code, out) == (0, "")
+    data = json.loads(target.read_text(encoding="utf-8"))
+    assert [(c["provider_number"], c["version"]) for c in data["clinics"]] == [("777", None), ("041234", 1),
+                                                                               ("041234", 2)]  # fmt: skip
+
+
+def test_export_of_empty_database_has_a_header(capsys: pytest.CaptureFixture[str], db: str) -> None:
+    code, out, _ = _run(capsys, "export", "--db", db)
+    assert code == 0
+    assert out.startswith("clinic_id,clinic,provider_number,size,")
+    assert len(out.splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--base-url", "ftp://x"], "not an http(s) base URL"),
+        (["--base-url", "javascript:alert(1)"], "not an http(s) base URL"),
+        (["--provider-number", "12 34"], "provider_number"),
+        (["--expires-days", "0"], "--expires-days"),
+    ],
+)
+def test_invite_bad_input_exit_2(
+    capsys: pytest.CaptureFixture[str], db: str, args: list[str], needle: str
+) -> None:
+    base = {"--clinic": "A", "--provider-number": "1", "--size": "solo"}
+    for i in range(0, len(args), 2):
+        base[args[i]] = args[i + 1]
+    code, out, err = _run(capsys, "invite", *[x for kv in base.items() for x in kv], "--db", db)
+    assert code == 2
+    assert out == ""
+    assert needle in err
+
+
+def test_import_rejects_missing_must_pass_and_stores_nothing(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, db: str
+) -> None:
+    path = _write(tmp_path, 'clinic: A\nprovider_number: "9"\nsize: solo\nanswers:\n  org.owner: yes\n')
+    code, _, err = _run(capsys, "import", str(path), "--db", db)
+    assert code == 2
+    assert "must be answered (must-pass question)" in err
+    code, out, _ = _run(capsys, "export", "--format", "json", "--db", db)
+    assert [c["version"] for c in json.loads(out)["clinics"]] == [None]
+
+
+def test_import_needs_clinic_and_provider_number(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, db: str
+) -> None:
+    path = _write(tmp_path, "size: solo\nanswers: {}\n")
+    code, _, err = _run(capsys, "import", str(path), "--db", db)
+    assert code == 2
+    assert "clinic name is missing" in err
+    code, _, err = _run(capsys, "import", str(path), "--clinic", "A", "--db", db)
+    assert code == 2
+    assert "provider number is missing" in err
