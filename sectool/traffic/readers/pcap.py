@@ -147,8 +147,14 @@ def read_capture(
     from scapy.utils import RawPcapNgReader, RawPcapReader
 
     try:
-        reader = RawPcapReader(str(path))
+        fh = path.open("rb")
+    except OSError as exc:
+        raise InputError(f"cannot open capture: {exc.strerror}", file=path) from exc
+    try:
+        # Handing scapy an open file (not a name) lets sectool close it when scapy rejects it.
+        reader = RawPcapReader(fh)
     except (Scapy_Exception, OSError, EOFError) as exc:
+        fh.close()
         raise InputError(f"not a readable pcap or pcapng capture: {exc}", file=path) from exc
     folder = _Folder(options, labels, report)
     try:
@@ -168,6 +174,7 @@ def read_capture(
         if folder.dns.errors:
             report.warn(f"{folder.dns.errors} DNS packets could not be decoded and were skipped")
         reader.close()
+        fh.close()
 
 
 def _refill(f: Any, buf: bytes, off: int, base: int) -> tuple[bytes, int, bool]:
@@ -190,20 +197,23 @@ def _pcap_records(reader: Any, folder: _Folder, path: Path) -> Iterator[None]:
         off = 0
         n = len(buf)
         count = 0
-        while off + 16 <= n:
-            sec, frac, caplen, _wirelen = head(buf, off)
-            if caplen > max_cap:
-                raise InputError(
-                    f"corrupt pcap record at byte {base + off}: captured length {caplen} exceeds {max_cap}",
-                    file=path,
-                )
-            end = off + 16 + caplen
-            if end > n:
-                break
-            packet(buf, off + 16, end, linktype, sec * 1_000_000_000 + frac * frac_ns)
-            count += 1
-            off = end
-        report.packets += count
+        try:
+            while off + 16 <= n:
+                sec, frac, caplen, _wirelen = head(buf, off)
+                if caplen > max_cap:
+                    raise InputError(
+                        f"corrupt pcap record at byte {base + off}: "
+                        f"captured length {caplen} exceeds {max_cap}",
+                        file=path,
+                    )
+                end = off + 16 + caplen
+                if end > n:
+                    break
+                packet(buf, off + 16, end, linktype, sec * 1_000_000_000 + frac * frac_ns)
+                count += 1
+                off = end
+        finally:
+            report.packets += count
         yield None
     if off < len(buf):
         raise InputError(
@@ -245,87 +255,92 @@ def _pcapng_records(f: Any, endian: str, folder: _Folder, path: Path) -> Iterato
         off = 0
         n = len(buf)
         count = 0
-        while off + 12 <= n:
-            btype, blen = two(buf, off)
-            if btype == _SHB:
-                magic = buf[off + 8 : off + 12]
-                if magic == b"\x1a\x2b\x3c\x4d":
-                    endian = ">"
-                elif magic == b"\x4d\x3c\x2b\x1a":
-                    endian = "<"
-                else:
+        try:
+            while off + 12 <= n:
+                btype, blen = two(buf, off)
+                if btype == _SHB:
+                    magic = buf[off + 8 : off + 12]
+                    if magic == b"\x1a\x2b\x3c\x4d":
+                        endian = ">"
+                    elif magic == b"\x4d\x3c\x2b\x1a":
+                        endian = "<"
+                    else:
+                        raise InputError(
+                            f"corrupt pcapng section header at byte {base + off}: bad byte-order magic",
+                            file=path,
+                        )
+                    u32 = struct.Struct(endian + "I").unpack_from
+                    two = struct.Struct(endian + "II").unpack_from
+                    epb = struct.Struct(endian + "IIIII").unpack_from
+                    blen = u32(buf, off + 4)[0]
+                    interfaces = []
+                if blen < 12 or blen % 4 or blen > _MAX_BLOCK:
                     raise InputError(
-                        f"corrupt pcapng section header at byte {base + off}: bad byte-order magic", file=path
+                        f"corrupt pcapng block at byte {base + off}: invalid block length {blen}", file=path
                     )
-                u32 = struct.Struct(endian + "I").unpack_from
-                two = struct.Struct(endian + "II").unpack_from
-                epb = struct.Struct(endian + "IIIII").unpack_from
-                blen = u32(buf, off + 4)[0]
-                interfaces = []
-            if blen < 12 or blen % 4 or blen > _MAX_BLOCK:
-                raise InputError(
-                    f"corrupt pcapng block at byte {base + off}: invalid block length {blen}", file=path
-                )
-            if off + blen > n:
-                break
-            if u32(buf, off + blen - 4)[0] != blen:
-                raise InputError(
-                    f"corrupt pcapng block at byte {base + off}: trailing length does not match {blen}",
-                    file=path,
-                )
-            body = off + 8
-            if btype == 6 or btype == 2:  # enhanced packet block, obsolete packet block
-                if blen < 32:
+                if off + blen > n:
+                    break
+                if u32(buf, off + blen - 4)[0] != blen:
                     raise InputError(
-                        f"corrupt pcapng packet block at byte {base + off}: too short", file=path
-                    )
-                intid, tsh, tsl, caplen, _wire = epb(buf, body)
-                if btype == 2:  # 16-bit interface id followed by a 16-bit drop count
-                    intid = struct.unpack_from(endian + "H", buf, body)[0]
-                if intid >= len(interfaces) or 20 + caplen > blen - 12:
-                    raise InputError(
-                        f"corrupt pcapng packet block at byte {base + off}: "
-                        + (
-                            "unknown interface"
-                            if intid >= len(interfaces)
-                            else "captured length exceeds block"
-                        ),
+                        f"corrupt pcapng block at byte {base + off}: trailing length does not match {blen}",
                         file=path,
                     )
-                linktype, _snap, num, den = interfaces[intid]
-                ts = ((tsh << 32) | tsl) * num // den
-                folder.last_ts = ts
-                packet(buf, body + 20, body + 20 + caplen, linktype, ts)
-                count += 1
-            elif btype == 3:  # simple packet block: no timestamp, interface 0
-                if not interfaces:
-                    raise InputError(
-                        f"corrupt pcapng block at byte {base + off}: packet before any interface", file=path
-                    )
-                linktype, snap, _num, _den = interfaces[0]
-                wire = u32(buf, body)[0]
-                caplen = min(wire, blen - 16, snap or wire)
-                packet(buf, body + 4, body + 4 + caplen, linktype, folder.last_ts)
-                count += 1
-            elif btype == 1:  # interface description block
-                if blen < 20:
-                    raise InputError(
-                        f"corrupt pcapng interface block at byte {base + off}: too short", file=path
-                    )
-                linktype = struct.unpack_from(endian + "H", buf, body)[0]
-                snap = u32(buf, body + 4)[0]
-                num, den = _tsresol(bytes(buf[body + 8 : off + blen - 4]), endian)
-                interfaces.append((linktype, snap, num, den))
-            elif btype != _SHB and btype not in _KNOWN_BLOCKS:
-                report.skipped += 1
-                if btype not in unknown:
-                    unknown.add(btype)
-                    report.warn(
-                        f"{path}: skipped pcapng block of unknown type 0x{btype:08x} at byte {base + off} "
-                        "(readers skip unknown blocks, as the pcapng specification says)"
-                    )
-            off += blen
-        report.packets += count
+                body = off + 8
+                if btype == 6 or btype == 2:  # enhanced packet block, obsolete packet block
+                    if blen < 32:
+                        raise InputError(
+                            f"corrupt pcapng packet block at byte {base + off}: too short", file=path
+                        )
+                    intid, tsh, tsl, caplen, _wire = epb(buf, body)
+                    if btype == 2:  # 16-bit interface id followed by a 16-bit drop count
+                        intid = struct.unpack_from(endian + "H", buf, body)[0]
+                    if intid >= len(interfaces) or 20 + caplen > blen - 12:
+                        raise InputError(
+                            f"corrupt pcapng packet block at byte {base + off}: "
+                            + (
+                                "unknown interface"
+                                if intid >= len(interfaces)
+                                else "captured length exceeds block"
+                            ),
+                            file=path,
+                        )
+                    linktype, _snap, num, den = interfaces[intid]
+                    ts = ((tsh << 32) | tsl) * num // den
+                    folder.last_ts = ts
+                    packet(buf, body + 20, body + 20 + caplen, linktype, ts)
+                    count += 1
+                elif btype == 3:  # simple packet block: no timestamp, interface 0
+                    if not interfaces:
+                        raise InputError(
+                            f"corrupt pcapng block at byte {base + off}: packet before any interface",
+                            file=path,
+                        )
+                    linktype, snap, _num, _den = interfaces[0]
+                    wire = u32(buf, body)[0]
+                    caplen = min(wire, blen - 16, snap or wire)
+                    packet(buf, body + 4, body + 4 + caplen, linktype, folder.last_ts)
+                    count += 1
+                elif btype == 1:  # interface description block
+                    if blen < 20:
+                        raise InputError(
+                            f"corrupt pcapng interface block at byte {base + off}: too short", file=path
+                        )
+                    linktype = struct.unpack_from(endian + "H", buf, body)[0]
+                    snap = u32(buf, body + 4)[0]
+                    num, den = _tsresol(bytes(buf[body + 8 : off + blen - 4]), endian)
+                    interfaces.append((linktype, snap, num, den))
+                elif btype != _SHB and btype not in _KNOWN_BLOCKS:
+                    report.skipped += 1
+                    if btype not in unknown:
+                        unknown.add(btype)
+                        report.warn(
+                            f"{path}: skipped pcapng block of unknown type 0x{btype:08x} "
+                            f"at byte {base + off} "
+                            "(readers skip unknown blocks, as the pcapng specification says)"
+                        )
+                off += blen
+        finally:
+            report.packets += count
         yield None
     if off < len(buf):
         raise InputError(

@@ -1,0 +1,141 @@
+"""Fixtures shared by the traffic tests (each engineer adds theirs, additively)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+# --------------------------------------------------------------------------- ingest: sample traffic
+
+
+@dataclass
+class SampleFlow:
+    """One conversation of the sample capture, with what a flow reader must make of it."""
+
+    packets: list[Any]
+    orig: tuple[str, int]
+    resp: tuple[str, int]
+    transport: str
+    state: str
+    service: str | None
+    orig_dirs: list[bool] = field(default_factory=list)  # per packet: sent by the originator?
+
+
+T0 = Decimal("1772530000.000000")  # 2026-03-03 09:26:40 UTC
+
+
+def _build_sample() -> list[SampleFlow]:
+    from scapy.layers.dns import DNS, DNSQR, DNSRR
+    from scapy.layers.inet import ICMP, IP, TCP, UDP
+    from scapy.layers.inet6 import IPv6
+    from scapy.layers.l2 import Ether
+
+    mac_a, mac_b = "02:00:00:00:00:01", "02:00:00:00:00:02"
+    flows: list[SampleFlow] = []
+    clock = [T0]
+
+    def tcp_flow(
+        c: str, cp: int, s: str, sp: int, steps: list[tuple[bool, str, int]], state: str, svc: str | None
+    ) -> None:
+        ip = IPv6 if ":" in c else IP
+        pkts, dirs = [], []
+        for from_orig, flags, payload in steps:
+            layer = (
+                (ip(src=c, dst=s) / TCP(sport=cp, dport=sp, flags=flags))
+                if from_orig
+                else (ip(src=s, dst=c) / TCP(sport=sp, dport=cp, flags=flags))
+            )
+            if payload:
+                layer = layer / (b"x" * payload)
+            pkt = Ether(src=mac_a, dst=mac_b) / layer
+            clock[0] += Decimal("0.010000")
+            pkt.time = clock[0]
+            pkts.append(pkt)
+            dirs.append(from_orig)
+        flows.append(SampleFlow(pkts, (c, cp), (s, sp), "tcp", state, svc, dirs))
+
+    handshake_close = [
+        (True, "S", 0),
+        (False, "SA", 0),
+        (True, "A", 0),
+        (True, "PA", 120),
+        (False, "PA", 900),
+        (True, "FA", 0),
+        (False, "FA", 0),
+        (True, "A", 0),
+    ]
+    tcp_flow("10.0.0.5", 40000, "93.184.216.34", 443, handshake_close, "SF", "tls")
+    # DNS over UDP: query and answer
+    q = DNS(id=4242, rd=1, qd=DNSQR(qname="a.b.example.co.uk", qtype="A"))
+    r = DNS(
+        id=4242,
+        qr=1,
+        qd=DNSQR(qname="a.b.example.co.uk", qtype="A"),
+        an=DNSRR(rrname="a.b.example.co.uk", type="A", rdata="192.0.2.7"),
+    )
+    p1 = Ether(src=mac_a, dst=mac_b) / IP(src="10.0.0.5", dst="8.8.8.8") / UDP(sport=5555, dport=53) / q
+    p2 = Ether(src=mac_b, dst=mac_a) / IP(src="8.8.8.8", dst="10.0.0.5") / UDP(sport=53, dport=5555) / r
+    p1.time = T0 + Decimal("0.500000")
+    p2.time = T0 + Decimal("0.512000")
+    flows.append(SampleFlow([p1, p2], ("10.0.0.5", 5555), ("8.8.8.8", 53), "udp", "SF", "dns", [True, False]))
+    clock[0] = T0 + Decimal("1.000000")
+    tcp_flow("fd00::1", 50000, "fd00::2", 22, [(True, "S", 0), (False, "RA", 0)], "REJ", None)
+    # ICMP echo request/reply
+    e1 = Ether(src=mac_a, dst=mac_b) / IP(src="10.0.0.5", dst="10.0.0.1") / ICMP(type=8, id=1, seq=1)
+    e2 = Ether(src=mac_b, dst=mac_a) / IP(src="10.0.0.1", dst="10.0.0.5") / ICMP(type=0, id=1, seq=1)
+    e1.time = T0 + Decimal("2.000000")
+    e2.time = T0 + Decimal("2.001000")
+    flows.append(SampleFlow([e1, e2], ("10.0.0.5", 8), ("10.0.0.1", 0), "icmp", "SF", None, [True, False]))
+    clock[0] = T0 + Decimal("3.000000")
+    ssh_fail = [
+        (True, "S", 0),
+        (False, "SA", 0),
+        (True, "A", 0),
+        (True, "PA", 1500),
+        (False, "PA", 1800),
+        (True, "PA", 300),
+        (False, "PA", 200),
+        (False, "FA", 0),
+        (True, "FA", 0),
+        (False, "A", 0),
+    ]
+    tcp_flow("10.0.0.7", 41000, "10.0.0.9", 22, ssh_fail, "SF", "ssh")
+    clock[0] = T0 + Decimal("4.000000")
+    tcp_flow("10.0.0.5", 40001, "10.0.0.10", 3389, [(True, "S", 0)], "S0", None)
+    return flows
+
+
+@pytest.fixture(scope="session")
+def sample_flows() -> list[SampleFlow]:
+    """Six conversations (TLS, DNS, IPv6 rejected SSH, ICMP echo, failed SSH login, RDP SYN)."""
+    return _build_sample()
+
+
+@pytest.fixture(scope="session")
+def sample_packets(sample_flows: list[SampleFlow]) -> list[Any]:
+    """The packets of :func:`sample_flows` in time order."""
+    pkts = [p for f in sample_flows for p in f.packets]
+    return sorted(pkts, key=lambda p: p.time)
+
+
+# --------------------------------------------------------------------------- ingest: Elasticsearch
+
+
+@pytest.fixture
+def es_prefix(es_url: str) -> Iterator[str]:
+    """A unique index prefix; its indices and template are deleted afterwards."""
+    from elasticsearch import Elasticsearch
+
+    prefix = f"sectool-test-{uuid.uuid4().hex[:12]}"
+    yield prefix
+    client = Elasticsearch(es_url)
+    try:
+        client.options(ignore_status=404).indices.delete(index=f"{prefix}-*", allow_no_indices=True)
+        client.options(ignore_status=404).indices.delete_index_template(name=prefix)
+    finally:
+        client.close()
