@@ -152,7 +152,7 @@ def read_capture(
         raise InputError(f"cannot open capture: {exc.strerror}", file=path) from exc
     try:
         # Handing scapy an open file (not a name) lets sectool close it when scapy rejects it.
-        reader = RawPcapReader(fh)
+        reader = RawPcapReader(fh)  # type: ignore[arg-type]  # scapy accepts file objects
     except (Scapy_Exception, OSError, EOFError) as exc:
         fh.close()
         raise InputError(f"not a readable pcap or pcapng capture: {exc}", file=path) from exc
