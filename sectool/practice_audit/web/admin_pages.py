@@ -6,8 +6,7 @@ SameSite=Strict session cookie scoped to ``/admin``; clinic pages never see it.
 
 from __future__ import annotations
 
-import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
@@ -16,15 +15,16 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from sectool.errors import InputError
-from sectool.fileio import to_csv_text
+from sectool.practice_audit.export import admin_csv, admin_json
 from sectool.practice_audit.models import MAX_CLINIC_NAME, Clinic, ClinicSize
+from sectool.practice_audit.store import Store
 from sectool.practice_audit.web.app import WebContext, context, render, request_lang
 from sectool.practice_audit.web.auth import SESSION_COOKIE
 from sectool.practice_audit.web.csrf import FIELD_NAME
 from sectool.practice_audit.web.i18n import Translator
 from sectool.practice_audit.web.views import admin_rows, format_time
 
-__all__ = ["MAX_INVITE_DAYS", "export_csv", "router"]
+__all__ = ["MAX_INVITE_DAYS", "export_csv", "export_json", "router"]
 
 router = APIRouter(include_in_schema=False)
 
@@ -235,10 +235,14 @@ async def invite(request: Request) -> Response:
     return render(request, "admin_invited.html", values, status=201)
 
 
-def export_csv(rows: list[dict[str, Any]]) -> str:
-    """CSV of the export rows; spreadsheet formulas neutralised by :mod:`sectool.fileio`."""
-    header = list(rows[0].keys()) if rows else ["clinic_id", "clinic", "provider_number", "size"]
-    return to_csv_text(header, ([r.get(h) for h in header] for r in rows))
+def export_csv(store: Store, *, all_versions: bool) -> str:
+    """The export rows as CSV (columns of :meth:`Store.export_columns`, formulas neutralised)."""
+    return admin_csv(store.export_rows(all_versions=all_versions), store.export_columns())
+
+
+def export_json(store: Store, *, all_versions: bool, now: datetime) -> str:
+    """The export rows as JSON in the envelope the forum report reads."""
+    return admin_json(store.export_rows(all_versions=all_versions), generated_at=now)
 
 
 def _require_session(request: Request) -> None:
@@ -249,9 +253,8 @@ def _require_session(request: Request) -> None:
 @router.get("/admin/export.csv")
 def export_csv_download(request: Request, all_versions: bool = False) -> Response:
     _require_session(request)
-    rows = context(request).store.export_rows(all_versions=all_versions)
     return Response(
-        export_csv(rows),
+        export_csv(context(request).store, all_versions=all_versions),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="practice-audit.csv"'},
     )
@@ -260,9 +263,9 @@ def export_csv_download(request: Request, all_versions: bool = False) -> Respons
 @router.get("/admin/export.json")
 def export_json_download(request: Request, all_versions: bool = False) -> Response:
     _require_session(request)
-    rows = context(request).store.export_rows(all_versions=all_versions)
+    ctx = context(request)
     return Response(
-        json.dumps(rows, ensure_ascii=False, indent=2) + "\n",
+        export_json(ctx.store, all_versions=all_versions, now=ctx.now()),
         media_type="application/json",
         headers={"Content-Disposition": 'attachment; filename="practice-audit.json"'},
     )

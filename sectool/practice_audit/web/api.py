@@ -9,7 +9,6 @@ credentials are not sent by browsers on their own, so the API needs no CSRF toke
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
@@ -19,6 +18,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sectool.errors import InputError
+from sectool.practice_audit.compare import Comparison, compare
 from sectool.practice_audit.errors import AnswersError
 from sectool.practice_audit.models import (
     MAX_CLINIC_NAME,
@@ -34,7 +34,7 @@ from sectool.practice_audit.models import (
     Submission,
 )
 from sectool.practice_audit.scoring import check_answers
-from sectool.practice_audit.web.admin_pages import MAX_INVITE_DAYS, export_csv, invitation_link
+from sectool.practice_audit.web.admin_pages import MAX_INVITE_DAYS, export_csv, export_json, invitation_link
 from sectool.practice_audit.web.app import context
 
 __all__ = ["router"]
@@ -87,16 +87,6 @@ class DraftOut(BaseModel):
     )
 
 
-class PreviousOut(BaseModel):
-    model_config = _FROZEN
-    version: int
-    submitted_at: datetime
-    status: Status
-    maturity: int
-    overall_percent: float
-    domains: dict[str, float | None]
-
-
 class SubmissionOut(BaseModel):
     model_config = _FROZEN
     version: int
@@ -105,7 +95,7 @@ class SubmissionOut(BaseModel):
     bank_version: str
     answers: Answers
     result: Result
-    previous: PreviousOut | None = None
+    comparison: Comparison | None = Field(default=None, description="Change since the previous submission.")
 
 
 class SubmissionInfo(BaseModel):
@@ -166,16 +156,6 @@ def _clinic_out(c: Clinic) -> ClinicOut:
 
 
 def _submission_out(current: Submission, previous: Submission | None) -> SubmissionOut:
-    prev = None
-    if previous is not None:
-        prev = PreviousOut(
-            version=previous.version,
-            submitted_at=previous.submitted_at,
-            status=previous.result.status,
-            maturity=previous.result.maturity,
-            overall_percent=previous.result.overall_percent,
-            domains={d.domain: d.percent for d in previous.result.domains},
-        )
     return SubmissionOut(
         version=current.version,
         submitted_at=current.submitted_at,
@@ -183,7 +163,7 @@ def _submission_out(current: Submission, previous: Submission | None) -> Submiss
         bank_version=current.bank_version,
         answers=current.answers,
         result=current.result,
-        previous=prev,
+        comparison=compare(previous.result, current.result) if previous else None,
     )
 
 
@@ -297,11 +277,18 @@ def admin_clinics(request: Request) -> list[ClinicSummary]:
 def admin_export(
     request: Request, format: Literal["json", "csv"] = "json", all_versions: bool = False
 ) -> Response:
-    """Flat rows for the forum report: one per clinic (latest submission) or per submission."""
-    rows = context(request).store.export_rows(all_versions=all_versions)
+    """Flat rows for the forum report: one per clinic (latest submission) or per submission.
+
+    JSON comes in the envelope ``{"generated_at": ..., "clinics": [...]}``.
+    """
+    ctx = context(request)
     if format == "csv":
-        return Response(export_csv(rows), media_type="text/csv; charset=utf-8")
-    return Response(json.dumps(rows, ensure_ascii=False), media_type="application/json")
+        return Response(
+            export_csv(ctx.store, all_versions=all_versions), media_type="text/csv; charset=utf-8"
+        )
+    return Response(
+        export_json(ctx.store, all_versions=all_versions, now=ctx.now()), media_type="application/json"
+    )
 
 
 @router.post(

@@ -226,10 +226,9 @@ def clinic_result_json(request: Request, token: str, v: int | None = None) -> Re
 
 @router.get("/c/{token}/result.md")
 def clinic_result_md(request: Request, token: str, v: int | None = None) -> Response:
-    ctx = context(request)
     clinic = _clinic(request, token)
     current, previous = _pick_submission(request, clinic, v)
-    text = downloads.result_markdown(clinic, current, previous, request_lang(request), ctx.tz)
+    text = downloads.result_md(clinic, current, previous, request_lang(request))
     return Response(
         text,
         media_type="text/markdown; charset=utf-8",

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from sectool.practice_audit.compare import compare
 from sectool.practice_audit.models import (
     ClinicSize,
     ClinicSummary,
@@ -206,12 +207,13 @@ def result_view(submission: Submission, previous: Submission | None, lang: Lang,
     """The result page of ``submission``, compared with ``previous`` when there is one."""
     t = Translator(lang)
     result: Result = submission.result
-    before = previous.result if previous else None
+    comparison = compare(previous.result, submission.result) if previous else None
+    changes = {c.domain: c for c in comparison.domains} if comparison else {}
     domains = []
     for d in result.domains:
         pct = _pct(d.percent)
-        prev_score = before.domain_score(d.domain) if before else None
-        prev = _pct(prev_score.percent) if prev_score else None
+        change = changes.get(d.domain)
+        prev = _pct(change.previous) if change else None
         domains.append(DomainRow(d.domain, d.title.get(lang), pct, _band(pct), prev, _delta(pct, prev)))
     unset = t("result.plan_unassigned")
     plan = [
@@ -237,8 +239,8 @@ def result_view(submission: Submission, previous: Submission | None, lang: Lang,
         overall=round(result.overall_percent),
         domains=domains,
         plan=plan,
-        has_previous=before is not None,
-        previous_status=before.status.value if before else None,
+        has_previous=comparison is not None,
+        previous_status=comparison.previous_status.value if comparison else None,
     )
 
 

@@ -133,12 +133,14 @@ def test_exports_csv_neutralised_and_json(web, http: httpx.Client) -> None:
     row = next(x for x in rows if x["provider_number"] == clinic.provider_number)
     assert row["clinic"] == "'@SUM(A1:A9) Klinik"
     assert row["status"] == "standards_met"
-    data = http.get("/admin/export.json").json()
+    envelope = http.get("/admin/export.json").json()
+    assert envelope["generated_at"] == web.clock().isoformat()
+    data = envelope["clinics"]
     assert (
         next(x for x in data if x["provider_number"] == clinic.provider_number)["clinic"]
         == "@SUM(A1:A9) Klinik"
     )
-    history = http.get("/admin/export.json", params={"all_versions": "true"}).json()
+    history = http.get("/admin/export.json", params={"all_versions": "true"}).json()["clinics"]
     assert len(history) >= len(data)
 
 

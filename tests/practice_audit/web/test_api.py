@@ -59,7 +59,7 @@ def test_draft_round_trip_and_submit(web, http: httpx.Client) -> None:
     sub = r.json()
     assert sub["version"] == 1
     assert sub["result"]["status"] == "standards_met"
-    assert sub["previous"] is None
+    assert sub["comparison"] is None
     assert web.store.latest_submission(clinic.id).version == 1
     result = http.get("/api/v1/clinic/result", headers=bearer(token)).json()
     assert result["result"] == sub["result"]
@@ -78,8 +78,9 @@ def test_second_submission_carries_the_previous_for_comparison(web, http: httpx.
     assert r.status_code == 201
     body = r.json()
     assert body["version"] == 2
-    assert body["previous"]["version"] == 1
-    assert body["previous"]["overall_percent"] < body["result"]["overall_percent"]
+    assert body["comparison"]["status_change"] in {"improved", "unchanged"}
+    assert body["comparison"]["overall_change"] > 0
+    assert body["comparison"]["closed_gaps"]
     v1 = http.get("/api/v1/clinic/result", params={"version": 1}, headers=bearer(token)).json()
     assert v1["version"] == 1
     assert http.get("/api/v1/clinic/result", params={"version": 5}, headers=bearer(token)).status_code == 404
@@ -210,7 +211,7 @@ def test_admin_invites_lists_and_exports(web, http: httpx.Client) -> None:
     mine = next(c for c in clinics if c["provider_number"] == "API-777")
     assert mine["status"] == "standards_met"
     assert mine["submissions"] == 1
-    rows = http.get("/api/v1/admin/export", headers=admin).json()
+    rows = http.get("/api/v1/admin/export", headers=admin).json()["clinics"]
     assert next(r for r in rows if r["provider_number"] == "API-777")["status"] == "standards_met"
     text = http.get("/api/v1/admin/export", params={"format": "csv"}, headers=admin).text
     parsed = list(csv.DictReader(io.StringIO(text)))
