@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from sectool.traffic.detect.filters import Filter, filter_fields
 
@@ -331,7 +331,7 @@ class DetectorSpec:
     queries: tuple[Query, ...]
     scorer: str
     techniques: tuple[str, ...] = ()
-    params: Mapping[str, object] = field(default_factory=dict)
+    params: Mapping[str, Any] = field(default_factory=dict)
     description: str = ""
 
     @property

@@ -1,0 +1,326 @@
+"""The nine detectors as specifications, built from a :class:`DetectConfig`.
+
+Each function returns a :class:`DetectorSpec`: queries (filter, group-by, window, metrics)
+and the scorer name. Allowlists and internal ranges become part of the filters, so they are
+applied before scoring on both backends (and pushed down into Elasticsearch).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+from sectool.traffic.detect.config import DetectConfig
+from sectool.traffic.detect.filters import And, Cidr, Eq, Exists, Filter, In, Not, Or, Range
+from sectool.traffic.detect.spec import (
+    Candidates,
+    Cardinality,
+    Count,
+    DetectorSpec,
+    Having,
+    Max,
+    Min,
+    Query,
+    Series,
+    Sum,
+    Terms,
+)
+
+__all__ = ["DETECTORS", "build_detectors"]
+
+NETWORK = Eq("event.category", "network")
+SRC, DST = "source.ip", "destination.ip"
+
+
+def _all(*items: Filter | None) -> Filter:
+    kept = tuple(i for i in items if i is not None)
+    return kept[0] if len(kept) == 1 else And(kept)
+
+
+def _internal(cfg: DetectConfig, field: str) -> Filter:
+    return Cidr(field, cfg.internal_ranges)
+
+
+def _allow(cfg: DetectConfig) -> Filter | None:
+    """Events that the allowlist leaves out, as a ``Not`` filter (``None`` if empty)."""
+    al = cfg.allowlist
+    out: list[Filter] = []
+    if al.cidrs:
+        out += [Cidr(SRC, al.cidrs), Cidr(DST, al.cidrs)]
+    for p in al.pairs:
+        out.append(And((Cidr(SRC, (p.source,)), Cidr(DST, (p.destination,)))))
+    if al.domains:
+        out.append(In("dns.question.registered_domain", al.domains))
+    if not out:
+        return None
+    return Not(out[0] if len(out) == 1 else Or(tuple(out)))
+
+
+def volume_spike(cfg: DetectConfig) -> DetectorSpec:
+    c = cfg.detectors.volume_spike
+    key = c.group_by[0]
+    scope = _internal(cfg, key) if key in (SRC, DST) else Exists(key)
+    q = Query(
+        name="windows",
+        group_by=c.group_by,
+        metrics=(Count(), Sum("network.bytes")),
+        filter=_all(NETWORK, scope, _allow(cfg)),
+        interval=c.interval,
+        lookback=c.baseline,
+    )
+    return DetectorSpec(
+        "volume_spike",
+        (q,),
+        "volume_spike",
+        ("T1030", "T1498"),
+        c.model_dump(),
+        "traffic volume of a host far above its own baseline (median + MAD)",
+    )
+
+
+def port_scan(cfg: DetectConfig) -> DetectorSpec:
+    c = cfg.detectors.port_scan
+    scope = _internal(cfg, DST) if c.internal_destinations_only else None
+    base = _all(NETWORK, Exists("destination.port"), scope, _allow(cfg))
+    vertical = Query(
+        name="vertical",
+        group_by=(SRC, DST),
+        metrics=(Count(), Cardinality("destination.port"), Min("@timestamp"), Max("@timestamp")),
+        filter=base,
+        interval=c.interval,
+        having=(Having("cardinality:destination.port", ">=", c.vertical_min_ports),),
+    )
+    horizontal = Query(
+        name="horizontal",
+        group_by=(SRC, "destination.port"),
+        metrics=(Count(), Cardinality(DST), Min("@timestamp"), Max("@timestamp")),
+        filter=base,
+        interval=c.interval,
+        having=(Having("cardinality:destination.ip", ">=", c.horizontal_min_hosts),),
+    )
+    return DetectorSpec(
+        "port_scan",
+        (vertical, horizontal),
+        "port_scan",
+        ("T1046",),
+        c.model_dump(),
+        "many ports on one host (vertical) or one port on many hosts (horizontal sweep)",
+    )
+
+
+def _outbound(cfg: DetectConfig) -> Filter:
+    return _all(NETWORK, _internal(cfg, SRC), Exists(DST), Not(_internal(cfg, DST)), _allow(cfg))
+
+
+def beaconing(cfg: DetectConfig) -> DetectorSpec:
+    c = cfg.detectors.beaconing
+    q = Query(
+        name="series",
+        group_by=(SRC, DST),
+        metrics=(Count(), Series(("@timestamp", "source.bytes"), limit=c.max_points)),
+        filter=_outbound(cfg),
+        lookback=c.lookback,
+        candidates=Candidates(
+            group_by=(SRC, DST),
+            metrics=(Count(),),
+            having=(Having("count", ">=", c.min_connections),),
+            limit=c.max_candidates,
+        ),
+    )
+    return DetectorSpec(
+        "beaconing",
+        (q,),
+        "beaconing",
+        ("T1071", "T1573"),
+        c.model_dump(),
+        "regular connections from an internal host to an external address (C2 beacon)",
+    )
+
+
+def dns_tunnelling(cfg: DetectConfig) -> DetectorSpec:
+    c = cfg.detectors.dns_tunnelling
+    dom, sub = "dns.question.registered_domain", "dns.question.subdomain"
+    flt = _all(Exists(dom), _allow(cfg))
+    q = Query(
+        name="domains",
+        group_by=(dom,),
+        metrics=(
+            Count(),
+            Cardinality(sub),
+            Count(where=In("dns.question.type", ("TXT", "NULL")), name="txt_null"),
+            Terms(sub, size=c.sample_size),
+            Terms(SRC, size=5),
+        ),
+        filter=flt,
+        interval=c.interval,
+        candidates=Candidates(
+            group_by=(dom,),
+            metrics=(Cardinality(sub),),
+            having=(Having(f"cardinality:{sub}", ">=", c.min_unique_subdomains),),
+            limit=1000,
+        ),
+        having=(Having(f"cardinality:{sub}", ">=", c.min_unique_subdomains),),
+    )
+    return DetectorSpec(
+        "dns_tunnelling",
+        (q,),
+        "dns_tunnelling",
+        ("T1071.004", "T1048"),
+        c.model_dump(),
+        "many long, high-entropy subdomains of one domain, many TXT/NULL queries",
+    )
+
+
+def exfiltration(cfg: DetectConfig) -> DetectorSpec:
+    c = cfg.detectors.exfiltration
+    pairs = Query(
+        name="pairs",
+        group_by=(SRC, DST),
+        metrics=(Count(), Sum("source.bytes"), Sum("destination.bytes")),
+        filter=_outbound(cfg),
+        interval=c.interval,
+        having=(Having("sum:source.bytes", ">=", c.min_bytes),),
+    )
+    hosts = Query(
+        name="hosts",
+        group_by=(SRC,),
+        metrics=(Count(), Sum("source.bytes")),
+        filter=_outbound(cfg),
+        interval=c.interval,
+        lookback=c.baseline,
+    )
+    return DetectorSpec(
+        "exfiltration",
+        (pairs, hosts),
+        "exfiltration",
+        ("T1048", "T1041"),
+        c.model_dump(),
+        "bytes sent to one external address far above the host's baseline, or upload-heavy",
+    )
+
+
+def brute_force(cfg: DetectConfig) -> DetectorSpec:
+    c = cfg.detectors.brute_force
+    failed = _all(Eq("event.category", "authentication"), Eq("event.outcome", "failure"), _allow(cfg))
+    sources = Query(
+        name="sources",
+        group_by=(SRC,),
+        metrics=(Count(), Cardinality("user.name"), Cardinality(DST), Terms("user.name", 5), Terms(DST, 5)),
+        filter=failed,
+        interval=c.interval,
+        having=(Having("count", ">=", min(c.min_failures, c.spray_min_accounts)),),
+    )
+    accounts = Query(
+        name="accounts",
+        group_by=("user.name",),
+        metrics=(Count(), Cardinality(SRC), Terms(SRC, 5)),
+        filter=failed,
+        interval=c.interval,
+        having=(Having("count", ">=", c.account_min_failures),),
+    )
+    return DetectorSpec(
+        "brute_force",
+        (sources, accounts),
+        "brute_force",
+        ("T1110", "T1110.001", "T1110.003"),
+        c.model_dump(),
+        "failed logons per source, per account, and one source trying many accounts (spraying)",
+    )
+
+
+def new_destination(cfg: DetectConfig) -> DetectorSpec:
+    c = cfg.detectors.new_destination
+    scope = Cidr(SRC, cfg.server_ranges) if cfg.server_ranges else None
+    pairs = Query(
+        name="pairs",
+        group_by=(SRC, DST),
+        metrics=(Count(), Min("@timestamp"), Max("@timestamp"), Sum("source.bytes")),
+        filter=_all(_outbound(cfg), scope),
+        lookback=c.baseline,
+    )
+    queries = [pairs]
+    if not cfg.server_ranges:
+        # Without configured server ranges, a server is an address that accepts connections.
+        queries.append(
+            Query(
+                name="servers",
+                group_by=(DST,),
+                metrics=(Count(),),
+                filter=_all(NETWORK, _internal(cfg, SRC), _internal(cfg, DST), _allow(cfg)),
+                lookback=c.baseline,
+                having=(Having("count", ">=", c.min_server_connections),),
+            )
+        )
+    return DetectorSpec(
+        "new_destination",
+        tuple(queries),
+        "new_destination",
+        ("T1071", "T1041"),
+        c.model_dump(),
+        "a server talks to an external address not seen in the baseline period",
+    )
+
+
+def silent_source(cfg: DetectConfig) -> DetectorSpec:
+    c = cfg.detectors.silent_source
+    q = Query(
+        name="windows",
+        group_by=(c.field,),
+        metrics=(Count(),),
+        interval=c.interval,
+        lookback=c.baseline,
+    )
+    return DetectorSpec(
+        "silent_source",
+        (q,),
+        "silent_source",
+        ("T1562", "T1562.001"),
+        c.model_dump(),
+        "a sensor, site or log source that normally sends stops sending (flatline)",
+    )
+
+
+def off_hours_admin(cfg: DetectConfig) -> DetectorSpec:
+    c = cfg.detectors.off_hours_admin
+    admin = Or((In("network.protocol", c.protocols), In("destination.port", c.ports)))
+    q = Query(
+        name="sessions",
+        group_by=(SRC, DST, "destination.port"),
+        metrics=(Count(), Min("@timestamp"), Max("event.duration"), Sum("network.bytes")),
+        filter=_all(
+            NETWORK,
+            admin,
+            _internal(cfg, SRC),
+            Range("event.duration", gte=int(c.min_duration.total_seconds() * 1_000_000_000)),
+            _allow(cfg),
+        ),
+        interval=timedelta(hours=1),
+    )
+    return DetectorSpec(
+        "off_hours_admin",
+        (q,),
+        "off_hours_admin",
+        ("T1078", "T1021"),
+        c.model_dump(),
+        "SSH, RDP or SMB sessions outside the working-hours calendar",
+    )
+
+
+DETECTORS: dict[str, Callable[[DetectConfig], DetectorSpec]] = {
+    "volume_spike": volume_spike,
+    "port_scan": port_scan,
+    "beaconing": beaconing,
+    "dns_tunnelling": dns_tunnelling,
+    "exfiltration": exfiltration,
+    "brute_force": brute_force,
+    "new_destination": new_destination,
+    "silent_source": silent_source,
+    "off_hours_admin": off_hours_admin,
+}
+
+
+def build_detectors(cfg: DetectConfig, names: list[str] | None = None) -> list[DetectorSpec]:
+    """The enabled detectors (or exactly ``names``, enabled or not), in a fixed order."""
+    if names:
+        return [DETECTORS[n](cfg) for n in DETECTORS if n in names]
+    return [DETECTORS[n](cfg) for n in DETECTORS if getattr(cfg.detectors, n).enabled]
