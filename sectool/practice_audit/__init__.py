@@ -1,42 +1,91 @@
 """GP-clinic security self-assessment: question bank, scoring, storage, web app.
 
-The public surface is re-exported here; modules stay importable on their own.
-Heavy or optional pieces (the web app) are not imported by this package.
+The public surface is re-exported here lazily (PEP 562), so that ``sectool --help``
+does not pay for SQLAlchemy; ``from sectool.practice_audit import Store`` works as usual.
+The web app (``sectool.practice_audit.web``) is never imported from here.
 """
 
 from __future__ import annotations
 
-from .bank import annex_a_ids, load_bank, parse_bank
-from .errors import (
-    AnswersError,
-    AuditError,
-    ClinicNotFoundError,
-    ExpiredTokenError,
-    InvalidTokenError,
-    TokenError,
-)
-from .models import (
-    Answer,
-    AnswerProblem,
-    Answers,
-    AnswerType,
-    AnswerValue,
-    Clinic,
-    ClinicSize,
-    ClinicSummary,
-    Domain,
-    DomainScore,
-    Lang,
-    LocalText,
-    PlanItem,
-    Question,
-    QuestionBank,
-    Result,
-    Status,
-    Submission,
-)
-from .scoring import check_answers, is_met, maturity_level, score
-from .store import Store, default_url
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .bank import annex_a_ids, load_bank, parse_bank
+    from .compare import Comparison, DomainChange, compare
+    from .errors import (
+        AnswersError,
+        AuditError,
+        ClinicNotFoundError,
+        ExpiredTokenError,
+        InvalidTokenError,
+        TokenError,
+    )
+    from .examples import ExampleAnswers, load_examples, seed_examples
+    from .models import (
+        Answer,
+        AnswerProblem,
+        Answers,
+        AnswerType,
+        AnswerValue,
+        Clinic,
+        ClinicSize,
+        ClinicSummary,
+        Domain,
+        DomainScore,
+        Lang,
+        LocalText,
+        PlanItem,
+        Question,
+        QuestionBank,
+        Result,
+        Status,
+        Submission,
+    )
+    from .scoring import check_answers, is_met, maturity_level, score
+    from .store import Store, default_url
+
+_EXPORTS: dict[str, str] = {
+    **dict.fromkeys(["annex_a_ids", "load_bank", "parse_bank"], "bank"),
+    **dict.fromkeys(["Comparison", "DomainChange", "compare"], "compare"),
+    **dict.fromkeys(
+        [
+            "AnswersError",
+            "AuditError",
+            "ClinicNotFoundError",
+            "ExpiredTokenError",
+            "InvalidTokenError",
+            "TokenError",
+        ],
+        "errors",
+    ),
+    **dict.fromkeys(["ExampleAnswers", "load_examples", "seed_examples"], "examples"),
+    **dict.fromkeys(
+        [
+            "Answer",
+            "AnswerProblem",
+            "AnswerType",
+            "AnswerValue",
+            "Answers",
+            "Clinic",
+            "ClinicSize",
+            "ClinicSummary",
+            "Domain",
+            "DomainScore",
+            "Lang",
+            "LocalText",
+            "PlanItem",
+            "Question",
+            "QuestionBank",
+            "Result",
+            "Status",
+            "Submission",
+        ],
+        "models",
+    ),
+    **dict.fromkeys(["check_answers", "is_met", "maturity_level", "score"], "scoring"),
+    **dict.fromkeys(["Store", "default_url"], "store"),
+}
 
 __all__ = [
     "Answer",
@@ -50,8 +99,11 @@ __all__ = [
     "ClinicNotFoundError",
     "ClinicSize",
     "ClinicSummary",
+    "Comparison",
     "Domain",
+    "DomainChange",
     "DomainScore",
+    "ExampleAnswers",
     "ExpiredTokenError",
     "InvalidTokenError",
     "Lang",
@@ -66,10 +118,26 @@ __all__ = [
     "TokenError",
     "annex_a_ids",
     "check_answers",
+    "compare",
     "default_url",
     "is_met",
     "load_bank",
+    "load_examples",
     "maturity_level",
     "parse_bank",
     "score",
+    "seed_examples",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -8,7 +8,6 @@ question 'access.mitid': unknown Annex A control (got 'A.9.2')``.
 from __future__ import annotations
 
 import functools
-import importlib
 import re
 from collections.abc import Iterable
 from importlib import resources
@@ -18,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from sectool.errors import InputError
+from sectool.iso27001.catalogue import load_catalogue
 from sectool.yamlio import YamlDoc, format_loc, load_yaml, parse_yaml, validate, validation_error
 
 from .models import Domain, Question, QuestionBank
@@ -26,39 +26,13 @@ __all__ = ["DEFAULT_BANK", "annex_a_ids", "load_bank", "parse_bank"]
 
 DEFAULT_BANK = "questions.yml"
 
-# Annex A of ISO/IEC 27001:2022: A.5.1-A.5.37, A.6.1-A.6.8, A.7.1-A.7.14, A.8.1-A.8.34 (93 controls).
-_ANNEX_A_SIZES = {5: 37, 6: 8, 7: 14, 8: 34}
 _ANNEX_RE = re.compile(r"^A\.([5-8])\.([1-9][0-9]?)$")
-
-
-def _fallback_annex_a_ids() -> frozenset[str]:
-    return frozenset(f"A.{c}.{n}" for c, size in _ANNEX_A_SIZES.items() for n in range(1, size + 1))
 
 
 @functools.cache
 def annex_a_ids() -> frozenset[str]:
-    """The ids of the Annex A controls: from the package catalogue when it is available.
-
-    The ISO 27001 area ships the catalogue; until then the 93 ids follow from the
-    structure of Annex A 2022 (the same set, checked by a test against the reference TSV).
-    """
-    # Looked up by name so that this module works before and after the catalogue lands.
-    load_catalogue = getattr(importlib.import_module("sectool.iso27001"), "load_catalogue", None)
-    if load_catalogue is None:
-        return _fallback_annex_a_ids()
-    catalogue = load_catalogue()
-    ids = _catalogue_ids(catalogue)
-    return ids or _fallback_annex_a_ids()
-
-
-def _catalogue_ids(catalogue: Any) -> frozenset[str]:
-    controls = getattr(catalogue, "controls", catalogue)
-    if isinstance(controls, dict):
-        return frozenset(str(k) for k in controls)
-    ids: set[str] = set()
-    for c in controls:
-        ids.add(str(getattr(c, "id", c)))
-    return frozenset(ids)
+    """The ids of the 93 Annex A controls, from the package's ISO 27001 catalogue."""
+    return frozenset(load_catalogue().ids)
 
 
 class _RawBank(BaseModel):

@@ -35,3 +35,16 @@ def test_seed_examples(tmp_path: object, pa_bank: QuestionBank) -> None:
         assert history[0].submitted_at < history[1].submitted_at
     finally:
         store.close()
+
+
+def test_public_surface_is_complete_and_lazy() -> None:
+    import subprocess
+    import sys
+
+    import sectool.practice_audit as pa
+
+    assert sorted(pa.__all__) == sorted(pa._EXPORTS)
+    for name in pa.__all__:
+        assert getattr(pa, name) is not None
+    code = "import sys, sectool.cli; sys.exit('sqlalchemy' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], check=False, timeout=60).returncode == 0
