@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from sectool.errors import InputError
+from sectool.practice_audit.errors import ClinicNotFoundError
 from sectool.practice_audit.export import admin_csv, admin_json
 from sectool.practice_audit.models import MAX_CLINIC_NAME, Clinic, ClinicSize
 from sectool.practice_audit.store import Store
@@ -122,7 +123,7 @@ def _overview(
 ) -> HTMLResponse:
     ctx = context(request)
     values = {
-        "rows": admin_rows(ctx.store.list_clinics(), ctx.tz),
+        "rows": admin_rows(ctx.store.list_clinics(), ctx.tz, ctx.now()),
         "logout_url": "/admin/logout",
         "invite_url": "/admin/invite",
         "csv_url": "/admin/export.csv",
@@ -233,6 +234,23 @@ async def invite(request: Request) -> Response:
         "back_url": "/admin",
     }
     return render(request, "admin_invited.html", values, status=201)
+
+
+@router.post("/admin/clinics/{clinic_id}/revoke")
+async def revoke(request: Request, clinic_id: int) -> Response:
+    """End the clinic's open invitation links (e.g. one was sent to the wrong address)."""
+    ctx = context(request)
+    sid = _session(request)
+    if sid is None:
+        return _to_login()
+    fields = await _form(request)
+    if not ctx.csrf.verify(request, fields.get(FIELD_NAME), f"admin:{sid}"):
+        raise HTTPException(status_code=403, detail="CSRF check failed")
+    try:
+        await run_in_threadpool(lambda: ctx.store.revoke_invitations(clinic_id, now=ctx.now()))
+    except ClinicNotFoundError:
+        raise HTTPException(status_code=404, detail="no such clinic") from None
+    return RedirectResponse("/admin", status_code=303)
 
 
 def export_csv(store: Store, *, all_versions: bool) -> str:

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sectool.errors import InputError
 from sectool.practice_audit.compare import Comparison, compare
-from sectool.practice_audit.errors import AnswersError
+from sectool.practice_audit.errors import AnswersError, ClinicNotFoundError
 from sectool.practice_audit.models import (
     MAX_CLINIC_NAME,
     AnswerProblem,
@@ -289,6 +289,26 @@ def admin_export(
     return Response(
         export_json(ctx.store, all_versions=all_versions, now=ctx.now()), media_type="application/json"
     )
+
+
+class RevokedOut(BaseModel):
+    model_config = _FROZEN
+    revoked: int = Field(description="How many open invitation links were ended.")
+
+
+@router.post(
+    "/admin/clinics/{clinic_id}/revoke",
+    tags=["admin"],
+    dependencies=[Depends(admin_auth)],
+    responses={**_ERRORS, 404: {"description": "No such clinic"}},
+)
+def admin_revoke(request: Request, clinic_id: int) -> RevokedOut:
+    """End every open invitation link of a clinic; its tokens then answer 410."""
+    ctx = context(request)
+    try:
+        return RevokedOut(revoked=ctx.store.revoke_invitations(clinic_id, now=ctx.now()))
+    except ClinicNotFoundError:
+        raise HTTPException(404, "no such clinic") from None
 
 
 @router.post(

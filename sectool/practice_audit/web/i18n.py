@@ -213,6 +213,8 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "da": "Invitationen kunne ikke oprettes",
         "en": "The invitation could not be created",
     },
+    "admin.revoke": {"da": "Luk linket", "en": "End the link"},
+    "admin.revoke_label": {"da": "Luk linket for {name}", "en": "End the link for {name}"},
     "admin.back": {"da": "Tilbage til oversigten", "en": "Back to the overview"},
     "common.yes": {"da": "ja", "en": "yes"},
     "common.no": {"da": "nej", "en": "no"},

@@ -246,6 +246,7 @@ def result_view(submission: Submission, previous: Submission | None, lang: Lang,
 
 @dataclass(frozen=True)
 class AdminRow:
+    clinic_id: int
     name: str
     provider_number: str
     size: str
@@ -256,11 +257,13 @@ class AdminRow:
     submissions: int
     has_draft: bool
     expires: str
+    link_active: bool
 
 
-def admin_rows(summaries: Sequence[ClinicSummary], tz: ZoneInfo) -> list[AdminRow]:
+def admin_rows(summaries: Sequence[ClinicSummary], tz: ZoneInfo, now: datetime) -> list[AdminRow]:
     return [
         AdminRow(
+            clinic_id=s.clinic_id,
             name=s.name,
             provider_number=s.provider_number,
             size=s.size.value,
@@ -271,6 +274,7 @@ def admin_rows(summaries: Sequence[ClinicSummary], tz: ZoneInfo) -> list[AdminRo
             submissions=s.submissions,
             has_draft=s.has_draft,
             expires=format_time(s.token_expires_at, tz),
+            link_active=s.token_expires_at is not None and s.token_expires_at > now,
         )
         for s in summaries
     ]

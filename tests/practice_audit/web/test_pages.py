@@ -12,12 +12,6 @@ from markupsafe import escape
 
 from sectool.practice_audit.models import MAX_JUSTIFICATION, MAX_OWNER, ClinicSize, Status
 
-# Store.list_clinics() still calls SQLAlchemy's deprecated Result.tuples() (audit-core, reported in
-# /work/notes/practice-audit-web.md); the warning is raised inside the server thread. Remove once fixed.
-pytestmark = pytest.mark.filterwarnings(
-    r"ignore:The Result.tuples\(\) method is deprecated:sqlalchemy.exc.SADeprecationWarning"
-)
-
 
 def _radio_checked(page: str, qid: str, value: str) -> bool:
     tag = re.search(rf'<input type="radio" name="a:{re.escape(qid)}" id="[^"]*" value="{value}"[^>]*>', page)
@@ -456,3 +450,19 @@ def test_json_bodies_of_result_are_valid(web, http: httpx.Client) -> None:
     data = json.loads(http.get(f"/c/{token}/result.json").text)
     assert data["clinic"]["size"] == "large"
     assert data["result"]["questions"] == len(web.questions(ClinicSize.LARGE))
+
+
+def test_missing_must_pass_with_owner_and_due_date_is_approaching(web, http: httpx.Client) -> None:
+    clinic, token = web.invite()
+    must = next(q for q in web.questions() if q.must_pass)
+    form = {"csrf_token": web.open_form(http, token), "action": "submit", **web.yes_to_all()}
+    form[f"a:{must.id}"] = "no"
+    form[f"o:{must.id}"] = "Praksisejer"
+    form[f"d:{must.id}"] = (web.clock().date() + timedelta(days=60)).isoformat()
+    assert http.post(f"/c/{token}", data=form).status_code == 303
+    stored = web.store.latest_submission(clinic.id)
+    assert stored is not None
+    assert stored.result.status is Status.APPROACHING
+    page = http.get(f"/c/{token}/result?lang=en").text
+    assert '<p class="tile-value" id="status">Approaching standards</p>' in page
+    assert "Praksisejer" in page
