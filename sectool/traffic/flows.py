@@ -139,6 +139,8 @@ class FlowTable:
         self, ts: int, proto: int, src: bytes, sport: int, dst: bytes, dport: int, flags: int, size: int
     ) -> None:
         """Account one packet (``flags``: TCP flags, 0 otherwise; ``size``: IP bytes)."""
+        if ts >= self._next_due:
+            self.expire(ts)  # first, so that a packet after an idle gap starts a new flow
         icmp = proto in (_ICMP, _ICMP6)
         ks, kd = (0, 0) if icmp else (sport, dport)
         if src < dst or (src == dst and ks <= kd):  # noqa: SIM108  (readable canonical order)
@@ -178,8 +180,6 @@ class FlowTable:
         ):
             flow.closing = ts
             self._arm(ts + self.linger, key, flow)
-        if ts >= self._next_due:
-            self.expire(ts)
 
     def _arm(self, due: int, key: tuple[int, bytes, int, bytes, int], flow: Flow) -> None:
         self._seq += 1
