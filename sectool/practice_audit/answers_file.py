@@ -138,16 +138,12 @@ def _from_doc(doc: YamlDoc, bank: QuestionBank, size: ClinicSize | None) -> Answ
             answers[qid] = Answer.model_validate(data)
         except ValidationError as exc:
             e = validation_error(exc, file=doc.file, line_of=doc.line_of, prefix=("answers", qid))
-            expected = None
-            if e.location.field and e.location.field.endswith(".value"):
-                expected = "yes, partly, no, not_applicable or alternative"
             raise InputError(
                 f"question '{qid}': {e.reason}",
                 file=doc.file,
                 line=e.location.line,
                 field=e.location.field,
                 value=e.value,
-                expected=expected,
             ) from None
     result = Answers(answers=answers)
     problems = check_answers(bank, result, use_size)

@@ -143,7 +143,7 @@ BAD_ANSWERS = [
     ("unknown question id", "size: solo\nanswers:\n  org.owner: yes\n  org.nope: yes\n", 4,
      ["question 'org.nope'", "unknown question id"]),
     ("bad value", "size: solo\nanswers:\n  org.owner:\n    value: maybe\n", 4,
-     ["question 'org.owner'", "field 'answers.org.owner.value'", "'maybe'", "yes, partly, no"]),
+     ["question 'org.owner'", "field 'answers.org.owner.value'", "'maybe'", "'yes', 'partly', 'no'"]),
     ("n/a without justification", "size: solo\nanswers:\n  org.policy:\n    value: not_applicable\n", 3,
      ["question 'org.policy'", "justification"]),
     ("alternative without justification", "size: solo\nanswers:\n  org.policy: alternativ\n", 3,
