@@ -172,3 +172,25 @@ def test_phone_layout_and_english(web, browser, artifacts_dir: Path) -> None:
 def _css(ident: str) -> str:
     """Escape a question id (it contains dots) for a CSS id selector."""
     return ident.replace(".", "\\.")
+
+
+def test_security_officer_signs_in_and_sees_the_clinics(web, page, artifacts_dir: Path) -> None:
+    expect = playwright_sync.expect
+    clinic, _ = web.invite(name="Admin Browser <b>Klinik</b>", size=ClinicSize.LARGE)
+    page.goto(f"{web.url}/admin")
+    page.wait_for_url("**/admin/login")
+    page.get_by_label("Administratornøgle").fill(web.admin_secret)
+    page.get_by_role("button", name="Log ind").click()
+    page.wait_for_url(f"{web.url}/admin")
+    expect(page.get_by_role("heading", name="Klinikoversigt")).to_be_visible()
+    expect(page.get_by_role("rowheader", name="Admin Browser <b>Klinik</b>")).to_be_visible()
+    cookie = next(c for c in page.context.cookies() if c["name"] == "sectool_admin")
+    assert cookie["httpOnly"] is True
+    assert cookie["sameSite"] == "Strict"
+    assert cookie["path"] == "/admin"
+    assert web.admin_secret not in page.url
+    page.screenshot(path=str(artifacts_dir / "practice-audit-admin.png"), full_page=True)
+    page.get_by_role("button", name="Log ud").click()
+    page.wait_for_url("**/admin/login")
+    assert clinic.provider_number
+    assert page.problems == []
