@@ -49,10 +49,6 @@ def _iso(ts_us: int) -> str:
     return to_datetime(ts_us).isoformat().replace("+00:00", "Z")
 
 
-def _eport(rng: random.Random) -> int:
-    return rng.randrange(32768, 61000)
-
-
 def _ext_ip(rng: random.Random, first: int) -> str:
     return f"{first}.{rng.randrange(1, 250)}.{rng.randrange(0, 256)}.{rng.randrange(1, 255)}"
 
@@ -68,7 +64,7 @@ class _Injector:
         self.rec, self.net, self.rng = rec, net, rng
         self.t0 = int(start.timestamp() * 1_000_000)
         self.end = self.t0 + hours * HOUR_US
-        self.p0 = self.t0 + math.ceil(0.4 * hours) * HOUR_US
+        self.p0 = self.t0 + _baseline_hours(hours) * HOUR_US
         self.truth: list[dict[str, Any]] = []
         self.dc = net.sensor_of_site["dc"]
         # The site whose sensor will go silent hosts no attacker, so no attack is lost with it.
@@ -95,7 +91,7 @@ class _Injector:
                 "detectors": detectors,
                 "entity": entity,
                 "start": _iso(start),
-                "end": _iso(end),
+                "end": _iso(min(end, self.end)),
                 "description": text,
             }
         )
@@ -107,13 +103,13 @@ class _Injector:
         jitter = rng.choice((0.05, 0.1, 0.2))
         s_pay, d_pay = rng.randrange(200, 600), rng.randrange(600, 4000)
         t = self.p0 + rng.randrange(0, interval)
-        first = t
+        first = last = t
         obs = self.net.sensor_for(host)
         while t < self.end:
             rec.conn(
                 t,
                 host.ip,
-                _eport(rng),
+                None,
                 c2,
                 443,
                 protocol="tls",
@@ -146,7 +142,7 @@ class _Injector:
             rec.conn(
                 t,
                 host.ip,
-                _eport(rng),
+                None,
                 target.ip,
                 port,
                 protocol=None,
@@ -180,7 +176,7 @@ class _Injector:
             rec.conn(
                 t,
                 host.ip,
-                _eport(rng),
+                None,
                 ip,
                 port,
                 protocol=None,
@@ -209,7 +205,7 @@ class _Injector:
         length = rng.randrange(60, 120) * 60_000_000
         t = self.when(length)
         first, stop = t, t + length
-        resolver = rng.choice(self.net.servers["dns"]).ip
+        resolver = rng.choice(self.net.resolvers(host.ip)).ip
         seq = rng.randrange(0, 1 << 16)
         obs = self.net.sensor_for(host)
         while t < stop:
@@ -229,7 +225,7 @@ class _Injector:
             rec.dns(
                 t,
                 host.ip,
-                _eport(rng),
+                None,
                 resolver,
                 qid=seq % 65536,
                 subdomain=sub,
@@ -260,7 +256,7 @@ class _Injector:
             rec.conn(
                 t,
                 server.ip,
-                _eport(rng),
+                None,
                 dest,
                 443,
                 protocol="tls",
@@ -292,7 +288,7 @@ class _Injector:
             rec.conn(
                 t,
                 attacker,
-                _eport(rng),
+                None,
                 target.ip,
                 22,
                 protocol="ssh",
@@ -383,7 +379,7 @@ class _Injector:
         rec.conn(
             t,
             admin.ip,
-            _eport(rng),
+            None,
             jump.ip,
             22,
             protocol="ssh",
@@ -396,7 +392,7 @@ class _Injector:
         rec.conn(
             t + 30_000_000,
             jump.ip,
-            _eport(rng),
+            None,
             db.ip,
             3389,
             protocol="rdp",
@@ -425,7 +421,7 @@ class _Injector:
             rec.conn(
                 t,
                 server.ip,
-                _eport(rng),
+                None,
                 dest,
                 8443,
                 protocol="tls",
@@ -455,7 +451,7 @@ class _Injector:
             rec.conn(
                 t,
                 host.ip,
-                _eport(rng),
+                None,
                 server.ip,
                 443,
                 protocol="tls",
@@ -522,7 +518,12 @@ def inject_attacks(
     return inj.truth, silenced
 
 
+def _baseline_hours(hours: int) -> int:
+    # 40 % clean baseline, but at least one hour of attacks in a short simulation.
+    return min(math.ceil(0.4 * hours), hours - 1)
+
+
 def period(start: datetime, hours: int) -> tuple[datetime, datetime]:
     """(attack period start, end) for a simulation."""
-    p0 = start + timedelta(hours=math.ceil(0.4 * hours))
+    p0 = start + timedelta(hours=_baseline_hours(hours))
     return p0.astimezone(UTC), (start + timedelta(hours=hours)).astimezone(UTC)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from sectool.errors import InputError
+from sectool.traffic.ecs import FIELDS
 from sectool.traffic.simulate.attacks import inject_attacks, period
 from sectool.traffic.simulate.network import INTERNAL_RANGES, build_network
 from sectool.traffic.simulate.normal import generate_normal
@@ -62,12 +63,34 @@ class Simulation:
             yield ev
 
     def frame(self) -> Any:
-        """The events as a DataFrame shaped like :func:`sectool.traffic.localstore.read_events`."""
+        """The events as a DataFrame shaped like :func:`sectool.traffic.localstore.read_events`
+        (built column-wise: no per-event dicts)."""
+        import numpy as np
         import pandas as pd
 
-        df = pd.DataFrame.from_records(list(self.events()))
-        df["@timestamp"] = pd.to_datetime(df["@timestamp"], utc=True).astype("datetime64[ns, UTC]")
-        return df
+        idx = np.asarray(self.order, dtype=np.int64)
+        cols = self.columns
+        data: dict[str, Any] = {
+            "@timestamp": pd.to_datetime(
+                np.asarray(cols["ts"], dtype=np.int64)[idx], unit="us", utc=True
+            ).astype("datetime64[ns, UTC]")
+        }
+        n = len(idx)
+        data["event.kind"] = ["event"] * n
+        data["event.module"] = ["sectool"] * n
+        data["event.dataset"] = ["sectool.simulate"] * n
+        data["observer.type"] = ["sensor"] * n
+        for k, col in cols.items():
+            if k == "ts" or k.startswith("_"):
+                continue
+            values = [col[i] for i in self.order]
+            if FIELDS.get(k) == "long":
+                data[k] = pd.array(values, dtype="Int64")
+            else:
+                data[k] = values
+        src = data["source.ip"]
+        data["network.type"] = [None if s is None else ("ipv6" if ":" in s else "ipv4") for s in src]
+        return pd.DataFrame(data)
 
 
 def simulate(seed: int, *, hours: int, start: datetime = DEFAULT_START) -> Simulation:

@@ -49,6 +49,10 @@ class Network:
     def all_servers(self) -> list[Host]:
         return [h for hs in self.servers.values() for h in hs]
 
+    def resolvers(self, ip: str) -> list[Host]:
+        """The DNS resolvers a host uses (same address family)."""
+        return self.servers["dns6" if ":" in ip else "dns"]
+
     def sensor_for(self, host: Host) -> str:
         return self.sensor_of_site[host.site]
 
@@ -117,6 +121,7 @@ def build_network(rng: random.Random, *, workstations_per_site: int = 55) -> Net
 
     servers = {
         "dns": [Host("10.10.0.53", "dns", "dc"), Host("10.10.1.53", "dns", "dc")],
+        "dns6": [Host("fd00:5ec7:10::53", "dns", "dc"), Host("fd00:5ec7:10::1:53", "dns", "dc")],
         "web": dc("web", 10, 16),
         "db": dc("db", 20, 8),
         "jump": dc("jump", 30, 3),

@@ -57,10 +57,6 @@ def _poisson(rng: random.Random, lam: float) -> int:
         k += 1
 
 
-def _eport(rng: random.Random) -> int:
-    return rng.randrange(32768, 61000)
-
-
 def _lognorm(rng: random.Random, median: float, sigma: float, cap: float) -> int:
     return int(min(cap, rng.lognormvariate(0, sigma) * median))
 
@@ -87,7 +83,7 @@ class _Dns:
         """A name lookup by ``host``; returns the resolved address (for the flow that follows)."""
         rng = self.rng
         v6 = ":" in host.ip
-        resolver = rng.choice(self.net.servers["dns"]).ip
+        resolver = rng.choice(self.net.resolvers(host.ip)).ip
         if rng.random() < 0.15:
             # CDN edge names: many short, low-entropy subdomains (a tunnelling look-alike).
             sub = f"e{rng.randrange(1000, 9999)}.dsc{rng.choice(string.ascii_lowercase)}"
@@ -103,7 +99,7 @@ class _Dns:
         rec.dns(
             ts,
             host.ip,
-            _eport(rng),
+            None,
             resolver,
             qid=self.next_id(),
             subdomain=sub,
@@ -144,7 +140,7 @@ def generate_normal(rec: Recorder, net: Network, rng: random.Random, start: date
                 rec.conn(
                     ts + 3000,
                     host.ip,
-                    _eport(rng),
+                    None,
                     addr,
                     443,
                     protocol="tls",
@@ -162,7 +158,7 @@ def generate_normal(rec: Recorder, net: Network, rng: random.Random, start: date
                 rec.conn(
                     at(),
                     host.ip,
-                    _eport(rng),
+                    None,
                     srv.ip,
                     443,
                     protocol="tls",
@@ -178,7 +174,7 @@ def generate_normal(rec: Recorder, net: Network, rng: random.Random, start: date
                     rec.conn(
                         at(),
                         host.ip,
-                        _eport(rng),
+                        None,
                         srv.ip,
                         445,
                         protocol="smb",
@@ -239,7 +235,7 @@ def generate_normal(rec: Recorder, net: Network, rng: random.Random, start: date
                     rec.conn(
                         ts,
                         admin.ip,
-                        _eport(rng),
+                        None,
                         jh.ip,
                         22,
                         protocol="ssh",
@@ -252,7 +248,7 @@ def generate_normal(rec: Recorder, net: Network, rng: random.Random, start: date
                     rec.conn(
                         ts + 5_000_000,
                         jh.ip,
-                        _eport(rng),
+                        None,
                         target.ip,
                         22,
                         protocol="ssh",
@@ -269,7 +265,7 @@ def generate_normal(rec: Recorder, net: Network, rng: random.Random, start: date
                 rec.conn(
                     at(),
                     srv.ip,
-                    _eport(rng),
+                    None,
                     target.ip,
                     5432,
                     protocol="postgresql",
@@ -285,7 +281,7 @@ def generate_normal(rec: Recorder, net: Network, rng: random.Random, start: date
                     rec.conn(
                         at(),
                         srv.ip,
-                        _eport(rng),
+                        None,
                         partner,
                         443,
                         protocol="tls",
@@ -304,7 +300,7 @@ def generate_normal(rec: Recorder, net: Network, rng: random.Random, start: date
                 rec.conn(
                     ts,
                     monitor.ip,
-                    _eport(rng),
+                    None,
                     srv.ip,
                     443,
                     protocol="tls",

@@ -85,12 +85,12 @@ def _tcp_packets(r: dict[str, Any]) -> Iterator[tuple[int, bytes, int]]:
                 plan.append((fwd, _PSH | _ACK, n))
                 left -= n
         plan += [(True, _FIN | _ACK, 0), (False, _FIN | _ACK, 0), (True, _ACK, 0)]
-    n = len(plan)
     ts0 = r["ts"]
     dur = r["event.duration"] // 1000
+    times = _times(ts0, dur, len(plan), closing=state not in ("S0", "REJ"))
     seq = {True: isn_s, False: isn_d}
     for i, (fwd, flags, size) in enumerate(plan):
-        ts = ts0 + (dur * i // (n - 1) if n > 1 else 0)
+        ts = times[i]
         ack = seq[not fwd] if flags & _ACK else 0
         tcp = _TCP.pack(
             sport if fwd else dport,
@@ -107,6 +107,21 @@ def _tcp_packets(r: dict[str, Any]) -> Iterator[tuple[int, bytes, int]]:
         frame = (ep.eth_ab if fwd else ep.eth_ba) + ip + tcp
         seq[fwd] += size + (1 if flags & (_SYN | _FIN) else 0)
         yield ts, frame, len(frame) + size
+
+
+def _times(ts0: int, dur: int, n: int, *, closing: bool) -> list[int]:
+    """Packet times: the handshake and the teardown 1 ms apart, as on a LAN, the data spread
+    evenly in between (so readers see the FINs and the last ACK close together)."""
+    if n == 1:
+        return [ts0]
+    if not closing or n < 7 or dur < 10_000:
+        return [ts0 + dur * i // (n - 1) for i in range(n)]
+    head = [ts0, ts0 + 1000, ts0 + 2000]
+    tail = [ts0 + dur - 2000, ts0 + dur - 1000, ts0 + dur]
+    middle = n - 6
+    lo, hi = ts0 + 2000, ts0 + dur - 2000
+    body = [lo + (hi - lo) * (i + 1) // (middle + 1) for i in range(middle)]
+    return head + body + tail
 
 
 def _udp_packets(r: dict[str, Any]) -> Iterator[tuple[int, bytes, int]]:
@@ -146,7 +161,7 @@ def write_pcap(
     fh.write(_GLOBAL.pack(0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
     keys = (
         "ts",
-        "event.category",
+        "event.type",
         "source.ip",
         "destination.ip",
         "source.port",
@@ -177,8 +192,8 @@ def write_pcap(
         return done
 
     for idx in order:
-        if cols["event.category"][idx] != "network":
-            continue
+        if cols["event.type"][idx] != "connection":
+            continue  # DNS protocol events and logons share their flow's packets / have none
         r = {k: cols[k][idx] for k in keys}
         written += flush(r["ts"])
         gen = _tcp_packets(r) if r["network.transport"] == "tcp" else _udp_packets(r)

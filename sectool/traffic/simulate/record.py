@@ -24,6 +24,7 @@ from sectool.traffic.readers.options import PORT_PROTOCOLS
 __all__ = ["MSS", "Recorder", "community_id", "dns_message", "tcp_packet_counts"]
 
 MSS = 1460
+_EPHEMERAL_LO, _EPHEMERAL_N = 32768, 28232  # Linux's default ip_local_port_range
 MAX_GAP_US = 45_000_000
 MAX_FLOW_US = 1_700_000_000
 
@@ -90,12 +91,34 @@ def dns_message(
 _PROTO = {"tcp": 6, "udp": 17}
 
 
+def _answer_text(qtype: str, answer: str) -> str:
+    """How a decoder shows the answer: NULL data in the RFC 3597 generic form."""
+    if qtype == "NULL":
+        raw = answer.encode("ascii")
+        return f"\\# {len(raw)} {raw.hex()}"
+    return answer
+
+
 class Recorder:
     """Collects events column by column (memory: a few hundred bytes per event)."""
 
     def __init__(self) -> None:
         self.cols: dict[str, list[Any]] = defaultdict(list)
         self.n = 0
+        self._ports: dict[str, int] = {}
+
+    def eport(self, ip: str) -> int:
+        """The next ephemeral port of ``ip``: sequential from a per-host start, as operating
+        systems allocate them, so a 5-tuple is not reused within the capture's timeouts."""
+        port = self._ports.get(ip)
+        if port is None:
+            port = (
+                _EPHEMERAL_LO
+                + int.from_bytes(hashlib.blake2b(ip.encode(), digest_size=4).digest()) % _EPHEMERAL_N
+            )
+        nxt = _EPHEMERAL_LO + (port - _EPHEMERAL_LO + 1) % _EPHEMERAL_N
+        self._ports[ip] = nxt
+        return port
 
     def _add(self, values: dict[str, Any]) -> None:
         # Every column gets a value for every row so the columns stay aligned.
@@ -110,7 +133,7 @@ class Recorder:
         self,
         ts_us: int,
         src: str,
-        sport: int,
+        sport: int | None,
         dst: str,
         dport: int,
         *,
@@ -125,6 +148,8 @@ class Recorder:
         direction: str = "internal",
     ) -> None:
         """One TCP (or UDP, one datagram each way) flow."""
+        if sport is None:
+            sport = self.eport(src)
         hs, hd = _hdr(src) + (20 if transport == "tcp" else 8), _hdr(dst) + (20 if transport == "tcp" else 8)
         if transport == "tcp":
             if state in ("S0", "REJ"):
@@ -136,7 +161,9 @@ class Recorder:
         # Packets are spread evenly over the flow; keep their gaps below the readers' idle
         # timeout (60 s) and the flow below their active timeout (30 min), so a reader of the
         # capture sees one flow per event.
-        duration_us = min(duration_us, max(0, sp + dp - 1) * MAX_GAP_US, MAX_FLOW_US)
+        n = sp + dp
+        gaps = n - 5 if transport == "tcp" and n >= 7 else n - 1  # handshake/teardown are 1 ms apart
+        duration_us = min(duration_us, max(0, gaps) * MAX_GAP_US, MAX_FLOW_US)
         sb = sp * hs + s_payload
         db = dp * hd + d_payload
         self._add(
@@ -171,7 +198,7 @@ class Recorder:
         self,
         ts_us: int,
         src: str,
-        sport: int,
+        sport: int | None,
         resolver: str,
         *,
         qid: int,
@@ -184,24 +211,34 @@ class Recorder:
         answers: tuple[str, ...] = (),
         rtt_us: int = 800,
     ) -> None:
-        """One DNS query and its response (UDP)."""
+        """One DNS query and its response over UDP: a flow event, as a flow meter reports
+        the datagrams, and a DNS event with the question and the answers (as Zeek's
+        ``conn.log`` and ``dns.log`` do, and as sectool's capture reader does)."""
+        if sport is None:
+            sport = self.eport(src)
         name = f"{subdomain}.{registered}" if subdomain else registered
         q = dns_message(qid, name, qtype, response=False)
         r = dns_message(qid, name, qtype, response=True, rcode=rcode, answers=answers)
         hs, hd = _hdr(src) + 8, _hdr(resolver) + 8
+        cid = community_id(src, sport, resolver, 53, 17)
+        common = {
+            "ts": ts_us,
+            "event.category": "network",
+            "source.ip": src,
+            "source.port": sport,
+            "destination.ip": resolver,
+            "destination.port": 53,
+            "network.transport": "udp",
+            "network.protocol": "dns",
+            "network.direction": "internal",
+            "network.community_id": cid,
+            "observer.name": observer,
+            "sectool.site": site,
+        }
         self._add(
-            {
-                "ts": ts_us,
-                "event.category": "network",
-                "event.type": "protocol",
-                "source.ip": src,
-                "source.port": sport,
-                "destination.ip": resolver,
-                "destination.port": 53,
-                "network.transport": "udp",
-                "network.protocol": "dns",
-                "network.direction": "internal",
-                "network.community_id": community_id(src, sport, resolver, 53, 17),
+            common
+            | {
+                "event.type": "connection",
                 "source.bytes": hs + len(q),
                 "destination.bytes": hd + len(r),
                 "source.packets": 1,
@@ -209,6 +246,16 @@ class Recorder:
                 "network.bytes": hs + len(q) + hd + len(r),
                 "network.packets": 2,
                 "event.duration": rtt_us * 1000,
+                "sectool.connection.state": "SF",
+                "_dns_q": q,
+                "_dns_r": r,
+            }
+        )
+        shown = tuple(_answer_text(qtype, a) for a in answers)
+        self._add(
+            common
+            | {
+                "event.type": "protocol",
                 "dns.id": str(qid),
                 "dns.type": "answer",
                 "dns.question.name": name,
@@ -217,11 +264,7 @@ class Recorder:
                 "dns.question.top_level_domain": registered.rsplit(".", 1)[-1],
                 "dns.question.type": qtype,
                 "dns.response_code": rcode,
-                "dns.answers.data": list(answers) if answers else None,
-                "observer.name": observer,
-                "sectool.site": site,
-                "_dns_q": q,
-                "_dns_r": r,
+                "dns.answers.data": list(shown) if shown else None,
             }
         )
 
