@@ -324,3 +324,56 @@ def test_connect_requires_a_url(monkeypatch: pytest.MonkeyPatch) -> None:
         connect(None)
     with pytest.raises(InputError, match="must start with http"):
         connect("localhost:9200")
+
+
+def test_large_distinct_counts_are_exact(es: Any) -> None:
+    # Vertical scans of 1,499 / 1,500 / 5,000 / 20,000 ports: around and far above the point
+    # where the cardinality aggregation stops being exact; the backend recounts those exactly.
+    sizes = {"10.9.0.1": 1499, "10.9.0.2": 1500, "fd00::3": 5000, "10.9.0.4": 20_000, "10.9.0.5": 3}
+    events = (
+        {"@timestamp": T0 + timedelta(milliseconds=p), "source.ip": src, "destination.port": p + 1}
+        for src, n in sizes.items()
+        for p in range(n)
+    )
+    query = Query(
+        "vscan",
+        ("source.ip",),
+        (Count(), Cardinality("destination.port")),
+        having=(Having("cardinality:destination.port", ">=", 1500),),
+    )
+    with event_index(es, events, shards=2) as name:
+        backend = ElasticsearchBackend(es, name, page_size=999, key_chunk=1)
+        got = backend.run(query, T0, T0 + timedelta(hours=1))
+    assert dict(zip(got["source.ip"], got["cardinality:destination.port"], strict=True)) == {
+        k: v for k, v in sizes.items() if v >= 1500
+    }
+
+
+def test_top_terms_are_exact_across_shards(es: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # 400 sources with 1..4 events and three heavy ones, spread over 5 shards: the shards' own
+    # top lists disagree, Elasticsearch reports an error bound, and the backend recounts.
+    rng = random.Random(3)
+    counts = {f"10.7.{i // 200}.{i % 200}": rng.randint(1, 4) for i in range(400)}
+    counts.update({"10.7.9.1": 5, "10.7.9.2": 5, "2001:db8::77": 6})
+    events = [
+        {"@timestamp": T0 + timedelta(seconds=j), "source.ip": ip, "dns.question.registered_domain": "x.dk"}
+        for ip, n in counts.items()
+        for j in range(n)
+    ]
+    rng.shuffle(events)
+    from sectool.traffic.detect import es_backend
+
+    recounts: list[int] = []
+    real = es_backend.exact_top_terms
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        recounts.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(es_backend, "exact_top_terms", counting)
+    query = Query("t", ("dns.question.registered_domain",), (Terms("source.ip", 3),))
+    with event_index(es, events, shards=5) as name:
+        got = ElasticsearchBackend(es, name).run(query, T0, T0 + timedelta(hours=1))
+    assert recounts == [1]
+    expected = sorted(counts, key=lambda ip: (-counts[ip], ip))[:3]
+    assert got["terms:source.ip"].tolist() == [expected]

@@ -6,7 +6,15 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from sectool.traffic.detect.es_aggs import bucket_row, composite_sources, interval_ms, metric_aggs
+from sectool.traffic.detect.es_aggs import (
+    PRECISION_THRESHOLD,
+    TERMS_INEXACT,
+    bucket_row,
+    composite_sources,
+    interval_ms,
+    metric_aggs,
+    top_terms,
+)
 from sectool.traffic.detect.es_query import (
     MATCH_ALL,
     MATCH_NONE,
@@ -119,7 +127,7 @@ def test_metric_aggs_and_bucket_parsing() -> None:
     aggs = metric_aggs(metrics)
     assert set(aggs) == {"m1", "m2", "m3", "m4", "m5", "m6", "m7"}  # plain count and series: none
     assert aggs["m1"] == {"filter": {"term": {"event.outcome": "failure"}}}
-    assert aggs["m5"]["cardinality"]["precision_threshold"] == 40_000
+    assert aggs["m5"]["cardinality"]["precision_threshold"] == PRECISION_THRESHOLD
     assert aggs["m7"]["terms"]["order"] == [{"_count": "desc"}, {"_key": "asc"}]
     bucket = {
         "key": {"k0": "10.0.0.1", "k1": 443, "w": 1767225600000},
@@ -146,3 +154,24 @@ def test_metric_aggs_and_bucket_parsing() -> None:
     assert row["p99_9:source.bytes"] != row["p99_9:source.bytes"]
     assert row["terms:dns.question.type"] == ["TXT", "A"]
     assert row["series:@timestamp"] == []
+    assert TERMS_INEXACT not in row
+
+
+def test_terms_with_an_error_bound_are_marked_for_an_exact_recount() -> None:
+    metric = Terms("source.ip", 1)
+    sub = {"doc_count_error_upper_bound": 3, "buckets": [{"key": "10.0.0.1", "doc_count": 9}]}
+    row = bucket_row({"key": {"k0": "x"}, "doc_count": 9, "m0": sub}, ["dns.question.name"], None, [metric])
+    assert row[TERMS_INEXACT] == [metric]
+
+
+@pytest.mark.parametrize(
+    ("buckets", "size", "expected"),
+    [
+        # Ties by text, not by address: "10.0.0.10" < "10.0.0.9" as text.
+        ([("10.0.0.9", 2), ("10.0.0.10", 2), ("10.0.0.1", 5)], 2, ["10.0.0.1", "10.0.0.10"]),
+        ([(443, 1), (22, 1), (80, 3)], 3, ["80", "22", "443"]),  # numbers by number
+        ([], 3, []),
+    ],
+)
+def test_top_terms_order(buckets: list[tuple[object, int]], size: int, expected: list[str]) -> None:
+    assert top_terms([{"key": k, "doc_count": n} for k, n in buckets], size) == expected

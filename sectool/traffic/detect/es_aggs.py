@@ -8,9 +8,9 @@ one bucket into ``{column: value}`` with the dtypes of the bucket-table contract
 Exactness (what parity with the pandas backend can rely on):
 
 * ``count``, ``count:<name>``, ``sum``, ``min``/``max`` and the group keys are exact.
-* ``cardinality`` uses ``precision_threshold: 40000`` (the maximum): below it Elasticsearch
-  counts a hash set of 32-bit hashes, exact unless two values collide (probability about
-  ``n² / 2³³``: 1e-4 for 1,000 distinct values). Detector thresholds sit far below 40,000.
+* ``cardinality`` uses ``precision_threshold: 3000``; estimates of :data:`REFINE_AT` or more
+  are recounted exactly by :mod:`~sectool.traffic.detect.es_distinct` (why, and the residual
+  hash-collision probability below it, is explained there).
 * ``percentiles`` are TDigest estimates; the pandas backend interpolates exactly. They agree
   for the few values per group that ES keeps unmerged, and drift within TDigest's error
   otherwise; no shipped detector scores on them.
@@ -42,15 +42,21 @@ from sectool.traffic.ecs import FIELDS
 
 __all__ = [
     "PRECISION_THRESHOLD",
+    "REFINE_AT",
+    "TERMS_INEXACT",
     "aggregated_metrics",
     "bucket_row",
     "composite_sources",
     "interval_ms",
     "metric_aggs",
+    "top_terms",
 ]
 
-#: The maximum ``precision_threshold`` Elasticsearch accepts (exact counting below it).
-PRECISION_THRESHOLD = 40_000
+#: ``precision_threshold`` of the ``cardinality`` aggregations (Elasticsearch's default; a few
+#: KiB per bucket, where the maximum of 40,000 reserves 256 KiB per bucket).
+PRECISION_THRESHOLD = 3000
+#: Distinct-count estimates at or above this are recounted exactly (see ``es_distinct``).
+REFINE_AT = 1500
 _WINDOW_KEY = "w"
 
 
@@ -120,13 +126,14 @@ def metric_aggs(metrics: Sequence[Metric]) -> dict[str, Any]:
             aggs[name] = {"percentiles": {"field": m.field, "percents": list(m.percents), "keyed": False}}
         elif isinstance(m, Terms):
             # Over-fetch, then order ties client-side: ES orders equal counts by the binary
-            # address for ip fields, the contract by the text (see :func:`_top_terms`).
+            # address for ip fields, the contract by the text (see :func:`top_terms`).
             aggs[name] = {
                 "terms": {
                     "field": m.field,
                     "size": m.size + max(m.size, 10),
                     "shard_size": max(m.size * 4, 100),
                     "order": [{"_count": "desc"}, {"_key": "asc"}],
+                    "show_term_doc_count_error": True,
                 }
             }
         else:  # pragma: no cover - the Metric union is closed
@@ -146,7 +153,23 @@ def _epoch_ms(value: float) -> Any:
     return pd.Timestamp(math.floor(value), unit="ms", tz="UTC")
 
 
-def _top_terms(buckets: Sequence[Mapping[str, Any]], size: int) -> list[str]:
+#: Row key listing the :class:`Terms` metrics whose top list may be inexact (several shards
+#: each returned only their own top values); the backend recounts those rows exactly.
+TERMS_INEXACT = "__terms_inexact__"
+
+
+def _terms_inexact(sub: Mapping[str, Any]) -> bool:
+    """Whether a shard may have held back a value that belongs in the top list.
+
+    Elasticsearch reports an error bound of 0 when every shard returned all its values (one
+    shard, or fewer values than ``shard_size``); anything else is treated as inexact.
+    """
+    if int(sub.get("doc_count_error_upper_bound") or 0) != 0:
+        return True
+    return any(int(b.get("doc_count_error_upper_bound") or 0) != 0 for b in sub.get("buckets") or [])
+
+
+def top_terms(buckets: Sequence[Mapping[str, Any]], size: int) -> list[str]:
     """The ``size`` most frequent values, ties by value ascending (numbers by number, text by text)."""
 
     def order(b: Mapping[str, Any]) -> tuple[int, int, float, str]:
@@ -199,7 +222,9 @@ def bucket_row(
                 v = values.get(float(pct))
                 row[col] = float(v) if v is not None else math.nan
         elif isinstance(m, Terms):
-            row[m.columns[0]] = _top_terms(sub["buckets"], m.size)
+            row[m.columns[0]] = top_terms(sub["buckets"], m.size)
+            if _terms_inexact(sub):
+                row.setdefault(TERMS_INEXACT, []).append(m)
         else:  # Series: filled by the second phase
             for col in m.columns:
                 row[col] = []

@@ -11,6 +11,7 @@ protocol. For one :class:`~sectool.traffic.detect.spec.Query` it
    ``having`` conditions while paging, keeping the top ``limit`` groups in a bounded heap;
 3. runs the main composite aggregation (group keys, then a ``date_histogram`` window), one
    page of buckets in memory at a time, restricted to the candidates when there are any,
+   recounting large distinct counts exactly (:mod:`~sectool.traffic.detect.es_distinct`) and
    dropping rows that fail the query's ``having`` as they arrive;
 4. for :class:`~sectool.traffic.detect.spec.Series` metrics, pulls the timestamps and values
    of the surviving groups only (:mod:`~sectool.traffic.detect.es_series`).
@@ -25,7 +26,15 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sectool.traffic.detect.es_aggs import aggregated_metrics, bucket_row, composite_sources, metric_aggs
+from sectool.traffic.detect.es_aggs import (
+    REFINE_AT,
+    TERMS_INEXACT,
+    aggregated_metrics,
+    bucket_row,
+    composite_sources,
+    metric_aggs,
+)
+from sectool.traffic.detect.es_distinct import exact_distinct_counts, exact_top_terms
 from sectool.traffic.detect.es_fields import check_fields
 from sectool.traffic.detect.es_paging import DEFAULT_HITS_PAGE, DEFAULT_PAGE_SIZE, iter_composite
 from sectool.traffic.detect.es_query import MATCH_NONE, all_of, pairs_query, time_range
@@ -34,6 +43,7 @@ from sectool.traffic.detect.filters import to_es
 from sectool.traffic.detect.spec import (
     WINDOW_START,
     Candidates,
+    Cardinality,
     Count,
     Having,
     Max,
@@ -41,6 +51,7 @@ from sectool.traffic.detect.spec import (
     Min,
     Query,
     Series,
+    Terms,
     empty_table,
     table_columns,
 )
@@ -121,17 +132,13 @@ class ElasticsearchBackend:
     def candidates(self, cand: Candidates, base: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """First phase: the top ``cand.limit`` group keys passing ``cand.having``.
 
-        Ordered by the first ``having`` column descending, then by the keys ascending; the
-        heap holds at most ``limit`` rows whatever the number of groups.
+        Ordered by the first ``having`` column (else the first metric column) descending, then
+        by the keys ascending; the heap holds at most ``limit`` rows whatever the number of groups.
         """
         rows = self._rows(base, cand.group_by, None, cand.metrics, cand.having)
-        if cand.having:
-            col = cand.having[0].column
-            best = heapq.nsmallest(
-                cand.limit, rows, key=lambda r: (-r[col], tuple(r[f] for f in cand.group_by))
-            )
-        else:
-            best = heapq.nsmallest(cand.limit, rows, key=lambda r: tuple(r[f] for f in cand.group_by))
+        # Without a having, the first metric column orders (as in the pandas backend).
+        col = cand.having[0].column if cand.having else cand.metrics[0].columns[0]
+        best = heapq.nsmallest(cand.limit, rows, key=lambda r: (-r[col], tuple(r[f] for f in cand.group_by)))
         return [tuple(r[f] for f in cand.group_by) for r in best]
 
     def _main_rows(
@@ -160,6 +167,8 @@ class ElasticsearchBackend:
         if query_body == MATCH_NONE:
             return
         aggs = metric_aggs(metrics) if aggregated_metrics(metrics) else None
+        distinct = [m for m in metrics if isinstance(m, Cardinality)]
+        pending: list[dict[str, Any]] = []
         for bucket in iter_composite(
             self.es,
             index=self.index,
@@ -170,6 +179,58 @@ class ElasticsearchBackend:
             on_page=self.on_page,
         ):
             row = bucket_row(bucket, group_by, interval, metrics)
+            if TERMS_INEXACT in row or any(row[m.columns[0]] >= REFINE_AT for m in distinct):
+                # An estimate: recount exactly before any having looks at it.
+                pending.append(row)
+                if len(pending) >= self.key_chunk:
+                    yield from self._refined(query_body, group_by, interval, metrics, having, pending)
+                    pending = []
+                continue
+            if all(h.holds(row[h.column]) for h in having):
+                yield row
+        if pending:
+            yield from self._refined(query_body, group_by, interval, metrics, having, pending)
+
+    def _refined(
+        self,
+        query_body: Mapping[str, Any],
+        group_by: Sequence[str],
+        interval: Any,
+        metrics: Sequence[Metric],
+        having: Sequence[Having],
+        rows: list[dict[str, Any]],
+    ) -> Iterator[dict[str, Any]]:
+        """Replace estimated distinct counts and top lists of ``rows`` by exact ones."""
+
+        def row_key(row: dict[str, Any]) -> tuple[Any, ...]:
+            key = tuple(row[f] for f in group_by)
+            return key if interval is None else (*key, _ms(row[WINDOW_START]))
+
+        common = {
+            "index": self.index,
+            "base_query": query_body,
+            "group_by": group_by,
+            "interval": interval,
+            "key_chunk": self.key_chunk,
+            "page_size": self.page_size,
+        }
+        for m in metrics:
+            if isinstance(m, Cardinality):
+                todo = [r for r in rows if r[m.columns[0]] >= REFINE_AT]
+                if todo:
+                    keys = [tuple(r[f] for f in group_by) for r in todo]
+                    exact = exact_distinct_counts(self.es, field=m.field, keys=keys, **common)
+                    for r in todo:
+                        r[m.columns[0]] = exact.get(row_key(r), 0)
+            elif isinstance(m, Terms):
+                todo = [r for r in rows if m in r.get(TERMS_INEXACT, ())]
+                if todo:
+                    keys = [tuple(r[f] for f in group_by) for r in todo]
+                    top = exact_top_terms(self.es, field=m.field, size=m.size, keys=keys, **common)
+                    for r in todo:
+                        r[m.columns[0]] = top.get(row_key(r), [])
+        for row in rows:
+            row.pop(TERMS_INEXACT, None)
             if all(h.holds(row[h.column]) for h in having):
                 yield row
 
@@ -218,7 +279,8 @@ def _frame(query: Query, rows: list[dict[str, Any]]) -> pd.DataFrame:
 
 def _dtype(query: Query, col: str) -> Any:
     if col in query.group_by:
-        return "int64" if FIELDS.get(col) == "long" else "object"
+        # pandas' own string dtype (``str`` in pandas 3), as the pandas backend returns.
+        return "int64" if FIELDS.get(col) == "long" else "str"
     if col == WINDOW_START:
         return "datetime64[ns, UTC]"
     metric = _metric_of(query.metrics, col)

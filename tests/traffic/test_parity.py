@@ -1,0 +1,215 @@
+"""Parity: the pandas and Elasticsearch backends return the same bucket tables on the same data.
+
+The simulator's labelled traffic (IPv4 and IPv6, DNS, authentication, attacks) is indexed into
+a throw-away index with ``@timestamp`` mapped as ``date`` (milliseconds, as in production) and
+run through both backends. Every metric is compared exactly, except percentiles (TDigest) within
+a documented tolerance (docs/traffic-detection-es.md).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from sectool.traffic.detect.es_backend import ElasticsearchBackend
+from sectool.traffic.detect.es_connect import connect
+from sectool.traffic.detect.es_testing import ecs_mapping, event_index
+from sectool.traffic.detect.filters import And, Cidr, Eq, In, Not
+from sectool.traffic.detect.pandas_backend import PandasBackend
+from sectool.traffic.detect.spec import (
+    Candidates,
+    Cardinality,
+    Count,
+    Having,
+    Max,
+    Min,
+    Percentiles,
+    Query,
+    Series,
+    Sum,
+    Terms,
+)
+from sectool.traffic.simulate import simulate
+
+SEED = 11
+HOURS = 12
+INTERNAL = ("10.0.0.0/8", "fd00:5ec7::/32")
+
+
+@pytest.fixture(scope="module")
+def sim() -> Any:
+    return simulate(SEED, hours=HOURS)
+
+
+@pytest.fixture(scope="module")
+def es(es_url: str) -> Any:
+    return connect(es_url)
+
+
+@pytest.fixture(scope="module")
+def es_sim(es: Any, sim: Any) -> Iterator[str]:
+    with event_index(es, sim.events(), mapping=ecs_mapping(date_type="date"), shards=2) as name:
+        yield name
+
+
+@pytest.fixture(scope="module")
+def backends(es: Any, es_sim: str, sim: Any) -> tuple[PandasBackend, ElasticsearchBackend]:
+    return PandasBackend.from_frame(sim.frame(), batch_size=20_000), ElasticsearchBackend(
+        es, es_sim, page_size=500
+    )
+
+
+def _range(sim: Any) -> tuple[datetime, datetime]:
+    return sim.start + timedelta(hours=2), sim.start + timedelta(hours=HOURS)
+
+
+OUTBOUND = And((Cidr("source.ip", INTERNAL), Not(Cidr("destination.ip", INTERNAL))))
+
+QUERIES = [
+    Query(
+        "hosts_hourly",
+        ("source.ip",),
+        (
+            Count(),
+            Sum("source.bytes"),
+            Sum("destination.bytes"),
+            Cardinality("destination.ip"),
+            Cardinality("destination.port"),
+            Min("@timestamp"),
+            Max("@timestamp"),
+            Max("source.bytes"),
+        ),
+        filter=Eq("event.category", "network"),
+        interval=timedelta(hours=1),
+        lookback=timedelta(hours=2),
+    ),
+    Query(
+        "outbound_pairs",
+        ("source.ip", "destination.ip", "destination.port"),
+        (Count(), Sum("source.bytes"), Min("source.bytes")),
+        filter=OUTBOUND,
+        having=(Having("count", ">=", 3),),
+    ),
+    Query(
+        "dns_domains",
+        ("dns.question.registered_domain",),
+        (
+            Count(),
+            Cardinality("dns.question.subdomain"),
+            Count(where=In("dns.question.type", ("TXT", "NULL")), name="txt_null"),
+            Terms("dns.question.type", 3),
+            Terms("source.ip", 2),
+        ),
+        interval=timedelta(minutes=30),
+    ),
+    Query(
+        "auth_failures",
+        ("source.ip",),
+        (
+            Count(where=Eq("event.outcome", "failure"), name="failed"),
+            Cardinality("user.name"),
+            Terms("user.name", 5),
+        ),
+        filter=Eq("event.category", "authentication"),
+        interval=timedelta(minutes=10),
+    ),
+    Query(
+        "sensors",
+        ("observer.name",),
+        (Count(), Max("@timestamp")),
+        interval=timedelta(minutes=5),
+        lookback=timedelta(hours=2),
+    ),
+    Query(
+        "ports_per_service",
+        ("destination.port", "network.transport"),
+        (Count(), Cardinality("source.ip")),
+    ),
+    Query(
+        "beacon_series",
+        ("source.ip", "destination.ip"),
+        (Count(), Series(of=("@timestamp", "source.bytes"), limit=200)),
+        filter=OUTBOUND,
+        candidates=Candidates(
+            ("source.ip", "destination.ip"), (Count(),), (Having("count", ">=", 20),), limit=25
+        ),
+    ),
+    Query(
+        "windowed_series",
+        ("source.ip",),
+        (Count(), Series(of=("@timestamp", "destination.bytes"), limit=50)),
+        filter=And((OUTBOUND, Eq("destination.port", 443))),
+        interval=timedelta(hours=2),
+        having=(Having("count", ">=", 30),),
+    ),
+]
+
+
+def _norm(df: pd.DataFrame) -> pd.DataFrame:
+    """Values only: object columns (pandas 3 may give ``str`` dtype where ES gives ``object``)."""
+    return df.astype(
+        {c: object for c in df.columns if df[c].dtype.kind in "OSU" or str(df[c].dtype) == "str"}
+    )
+
+
+def assert_same_table(got_pd: pd.DataFrame, got_es: pd.DataFrame) -> None:
+    """Same columns, rows and values; percentiles within TDigest's tolerance."""
+    assert list(got_es.columns) == list(got_pd.columns)
+    assert len(got_es) == len(got_pd)
+    a, b = _norm(got_pd), _norm(got_es)
+    for col in a.columns:
+        if col.startswith("p") and ":" in col and col.split(":", 1)[0][1:].replace("_", "").isdigit():
+            for x, y in zip(a[col], b[col], strict=True):
+                assert (math.isnan(x) and math.isnan(y)) or math.isclose(x, y, rel_tol=0.05, abs_tol=1.0), col
+            continue
+        left, right = a[col].tolist(), b[col].tolist()
+        if left != right:
+            diff = [(i, x, y) for i, (x, y) in enumerate(zip(left, right, strict=True)) if not _same(x, y)]
+            assert not diff, f"column {col!r} differs at {len(diff)} rows, first: {diff[:3]}"
+        assert str(a[col].dtype) == str(b[col].dtype) or a[col].dtype.kind == b[col].dtype.kind == "O", col
+
+
+def _same(x: Any, y: Any) -> bool:
+    if isinstance(x, float) and isinstance(y, float):
+        return (math.isnan(x) and math.isnan(y)) or x == y
+    if isinstance(x, list) and isinstance(y, list):
+        return len(x) == len(y) and all(_same(p, q) for p, q in zip(x, y, strict=True))
+    if x is pd.NaT or y is pd.NaT:
+        return x is y
+    return bool(x == y)
+
+
+@pytest.mark.parametrize("query", QUERIES, ids=[q.name for q in QUERIES])
+def test_backends_return_the_same_bucket_table(backends: Any, sim: Any, query: Query) -> None:
+    pd_backend, es_backend = backends
+    since, until = _range(sim)
+    got_pd = pd_backend.run(query, since, until)
+    got_es = es_backend.run(query, since, until)
+    assert len(got_pd) > 0, "the query must select something on the simulated traffic"
+    assert_same_table(got_pd, got_es)
+
+
+def test_percentiles_within_tdigest_tolerance(backends: Any, sim: Any) -> None:
+    pd_backend, es_backend = backends
+    query = Query(
+        "bytes_percentiles",
+        ("destination.port",),
+        (Count(), Percentiles("source.bytes", (50.0, 95.0))),
+        filter=Eq("network.transport", "tcp"),
+    )
+    since, until = _range(sim)
+    assert_same_table(pd_backend.run(query, since, until), es_backend.run(query, since, until))
+
+
+def test_range_without_data_on_both_backends(backends: Any, sim: Any) -> None:
+    since = sim.start + timedelta(days=60)
+    for query in QUERIES:
+        tables = [b.run(query, since, since + timedelta(hours=1)) for b in backends]
+        assert tables[0].empty
+        assert tables[1].empty
+        assert list(tables[0].columns) == list(tables[1].columns)
