@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from sectool.errors import InputError
+from sectool.practice_audit.cli_offline import invitation_link
 from sectool.practice_audit.errors import ClinicNotFoundError
 from sectool.practice_audit.export import admin_csv, admin_json
 from sectool.practice_audit.models import MAX_CLINIC_NAME, Clinic, ClinicSize
@@ -188,9 +189,9 @@ def validate_invite(name: str, provider: str, size: str, days: str, lang: str) -
     return problems
 
 
-def invitation_link(ctx: WebContext, request: Request, token: str) -> str:
-    base = ctx.public_url or str(request.base_url).rstrip("/")
-    return f"{base}/c/{token}"
+def link_for(ctx: WebContext, request: Request, token: str) -> str:
+    """The invitation link: the configured base URL, else the address the request came in on."""
+    return invitation_link(ctx.base_url or str(request.base_url), token)
 
 
 @router.post("/admin/invite", response_class=HTMLResponse)
@@ -230,7 +231,7 @@ async def invite(request: Request) -> Response:
     values = {
         "clinic": {"name": clinic.name, "provider_number": clinic.provider_number},
         "expires": format_time(clinic.token_expires_at, ctx.tz),
-        "link": invitation_link(ctx, request, token),
+        "link": link_for(ctx, request, token),
         "back_url": "/admin",
     }
     return render(request, "admin_invited.html", values, status=201)
@@ -263,14 +264,10 @@ def export_json(store: Store, *, all_versions: bool, now: datetime) -> str:
     return admin_json(store.export_rows(all_versions=all_versions), generated_at=now)
 
 
-def _require_session(request: Request) -> None:
-    if _session(request) is None:
-        raise HTTPException(status_code=401, detail="sign in first")
-
-
 @router.get("/admin/export.csv")
 def export_csv_download(request: Request, all_versions: bool = False) -> Response:
-    _require_session(request)
+    if _session(request) is None:
+        return _to_login()
     return Response(
         export_csv(context(request).store, all_versions=all_versions),
         media_type="text/csv; charset=utf-8",
@@ -280,7 +277,8 @@ def export_csv_download(request: Request, all_versions: bool = False) -> Respons
 
 @router.get("/admin/export.json")
 def export_json_download(request: Request, all_versions: bool = False) -> Response:
-    _require_session(request)
+    if _session(request) is None:
+        return _to_login()
     ctx = context(request)
     return Response(
         export_json(ctx.store, all_versions=all_versions, now=ctx.now()),

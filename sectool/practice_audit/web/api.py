@@ -34,7 +34,7 @@ from sectool.practice_audit.models import (
     Submission,
 )
 from sectool.practice_audit.scoring import check_answers
-from sectool.practice_audit.web.admin_pages import MAX_INVITE_DAYS, export_csv, export_json, invitation_link
+from sectool.practice_audit.web.admin_pages import MAX_INVITE_DAYS, export_csv, export_json, link_for
 from sectool.practice_audit.web.app import context
 
 __all__ = ["router"]
@@ -338,6 +338,6 @@ def admin_invite(request: Request, body: InvitationIn) -> InvitationOut:
     return InvitationOut(
         clinic=_clinic_out(clinic),
         token=token,
-        link=invitation_link(ctx, request, token),
+        link=link_for(ctx, request, token),
         expires_at=clinic.token_expires_at or (now + timedelta(days=body.expires_in_days)).astimezone(UTC),
     )

@@ -51,7 +51,7 @@ class WebContext:
     now: Callable[[], datetime]
     tz: ZoneInfo
     secure_cookies: bool
-    public_url: str | None
+    base_url: str | None
     invite_days: int
 
 
@@ -62,7 +62,7 @@ def create_app(
     now: Callable[[], datetime] | None = None,
     timezone: str = "Europe/Copenhagen",
     secure_cookies: bool = False,
-    public_url: str | None = None,
+    base_url: str | None = None,
     invite_days: int = 30,
 ) -> FastAPI:
     """Build the clinic web app.
@@ -74,7 +74,7 @@ def create_app(
         now: clock returning an aware datetime (default: UTC now).
         timezone: IANA zone for times shown to people.
         secure_cookies: mark cookies ``Secure`` and send HSTS (serve over HTTPS).
-        public_url: base URL for invitation links created in the admin view
+        base_url: base URL for invitation links created in the admin view
             (default: the URL the request came in on).
         invite_days: default validity of invitations created in the admin view.
     """
@@ -100,7 +100,7 @@ def create_app(
         now=clock,
         tz=tz,
         secure_cookies=secure_cookies,
-        public_url=public_url.rstrip("/") if public_url else None,
+        base_url=base_url.rstrip("/") if base_url else None,
         invite_days=invite_days,
     )
     app = FastAPI(

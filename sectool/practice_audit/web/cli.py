@@ -9,6 +9,7 @@ import re
 import typer
 
 from sectool.errors import InputError
+from sectool.practice_audit.cli_offline import BASE_URL_ENV, invitation_link
 
 __all__ = ["ADMIN_TOKEN_ENV", "TokenRedactingFilter", "redact_path", "register"]
 
@@ -59,8 +60,11 @@ def register(app: typer.Typer) -> None:
         db: str | None = typer.Option(
             None, help="SQLAlchemy URL or SQLite path (default: $SECTOOL_AUDIT_DB or .sectool/audit.sqlite)."
         ),
-        public_url: str | None = typer.Option(
-            None, help="Base URL of invitation links made in the admin view, e.g. https://audit.example.dk."
+        base_url: str | None = typer.Option(
+            None,
+            "--base-url",
+            help=f"Address of invitation links made in the admin view, e.g. https://audit.example.dk "
+            f"(default: ${BASE_URL_ENV}, else the address the request came in on).",
         ),
         secure_cookies: bool = typer.Option(
             False, "--secure-cookies", help="Mark cookies Secure and send HSTS (when served over HTTPS)."
@@ -75,8 +79,9 @@ def register(app: typer.Typer) -> None:
         The admin secret is read from $SECTOOL_AUDIT_ADMIN_TOKEN (never from the command line).
         """
         secret = _admin_secret()
-        if public_url is not None and not re.match(r"^https?://[^\s/]+(/[^\s]*)?$", public_url):
-            raise InputError("--public-url must be an http(s) URL", value=public_url)
+        base_url = base_url or os.environ.get(BASE_URL_ENV) or None
+        if base_url is not None:
+            invitation_link(base_url, "x")  # InputError for anything but an http(s) URL
         import uvicorn
 
         from sectool.console import err
@@ -89,7 +94,7 @@ def register(app: typer.Typer) -> None:
             admin_secret=secret,
             timezone=timezone,
             secure_cookies=secure_cookies,
-            public_url=public_url,
+            base_url=base_url,
         )
         logging.getLogger("uvicorn.access").addFilter(TokenRedactingFilter())
         err.print(f"serving the practice audit on http://{host}:{port} (admin view: /admin)", markup=False)

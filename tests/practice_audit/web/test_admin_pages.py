@@ -17,8 +17,10 @@ def test_admin_redirects_to_login_and_exports_need_a_session(web, http: httpx.Cl
     r = http.get("/admin")
     assert r.status_code == 303
     assert r.headers["location"] == "/admin/login"
-    assert http.get("/admin/export.csv").status_code == 401
-    assert http.get("/admin/export.json").status_code == 401
+    for path in ("/admin/export.csv", "/admin/export.json", "/admin/export.csv?all_versions=true"):
+        r = http.get(path)
+        assert r.status_code == 303
+        assert r.headers["location"] == "/admin/login"
 
 
 def test_login_sets_a_strict_httponly_cookie_scoped_to_admin(web, http: httpx.Client) -> None:

@@ -259,3 +259,25 @@ def test_admin_revokes_a_clinic_link(web, http: httpx.Client) -> None:
     assert http.get("/api/v1/clinic", headers=bearer(token)).status_code == 410
     assert http.post(f"/api/v1/admin/clinics/{clinic.id}/revoke", headers=admin).json() == {"revoked": 0}
     assert http.post("/api/v1/admin/clinics/999999/revoke", headers=admin).status_code == 404
+
+
+def test_configured_base_url_is_used_for_invitation_links(fresh_db, start_server) -> None:
+    from datetime import UTC, datetime
+
+    from sectool.practice_audit.store import Store
+    from sectool.practice_audit.web.app import create_app
+
+    store = Store(fresh_db)
+    secret = "b" * 32
+    app = create_app(
+        store,
+        admin_secret=secret,
+        now=lambda: datetime(2026, 1, 1, tzinfo=UTC),
+        base_url="https://audit.example.dk/",
+    )
+    server = start_server(app)
+    body = {"clinic_name": "Base Klinik", "provider_number": "BASE-1", "size": "solo"}
+    r = httpx.post(f"{server.url}/api/v1/admin/invitations", json=body, headers=bearer(secret))
+    assert r.status_code == 201
+    assert r.json()["link"] == f"https://audit.example.dk/c/{r.json()['token']}"
+    store.close()

@@ -27,10 +27,10 @@ def test_serve_refuses_without_a_good_admin_secret(monkeypatch, capsys, value, m
     assert "Traceback" not in text
 
 
-def test_serve_rejects_a_bad_public_url(monkeypatch, capsys) -> None:
+def test_serve_rejects_a_bad_base_url(monkeypatch, capsys) -> None:
     monkeypatch.setenv(ADMIN_TOKEN_ENV, "a" * 32)
-    assert main(["audit", "serve", "--db", "sqlite://", "--public-url", "javascript:alert(1)"]) == 2
-    assert "--public-url must be an http(s) URL" in capsys.readouterr().err
+    assert main(["audit", "serve", "--db", "sqlite://", "--base-url", "javascript:alert(1)"]) == 2
+    assert "not an http(s) base URL" in capsys.readouterr().err
 
 
 def test_serve_builds_the_app_and_runs_uvicorn(monkeypatch, tmp_path, capsys) -> None:
@@ -82,3 +82,10 @@ def test_tokens_are_redacted_from_access_logs(path, expected) -> None:
     )
     assert TokenRedactingFilter().filter(record)
     assert record.getMessage() == f'1.2.3.4 - "GET {expected} HTTP/1.1" 200'
+
+
+def test_base_url_from_the_environment_is_validated(monkeypatch, capsys) -> None:
+    monkeypatch.setenv(ADMIN_TOKEN_ENV, "a" * 32)
+    monkeypatch.setenv("SECTOOL_AUDIT_BASE_URL", "ftp://audit.example.dk")
+    assert main(["audit", "serve", "--db", "sqlite://"]) == 2
+    assert "not an http(s) base URL" in capsys.readouterr().err
