@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from sectool.cli import main
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "sectool" / "practice_audit" / "data" / "example_answers"
+
+
+def _findings(path: Path, host: str) -> Path:
+    lines = [
+        {
+            "id": f"id{i}",
+            "detector": "dns_tunnel",
+            "severity": "high" if i % 2 else "medium",
+            "score": 0.5 + i / 100,
+            "title": "DNS tunnelling",
+            "entity": {"kind": "domain", "value": host, "fields": {"dns.question.registered_domain": host}},
+            "window": {"start": f"2026-11-0{i + 1}T10:00:00Z", "end": f"2026-11-0{i + 1}T11:00:00Z"},
+            "evidence": {},
+            "query": {},
+            "techniques": ["T1071.004"],
+        }
+        for i in range(4)
+    ]
+    path.write_text("\n".join(json.dumps(x) for x in lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_forum_report_from_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from sectool.iso27001 import EXAMPLE_REGISTER
+
+    findings = _findings(tmp_path / "f.jsonl", "{{ 7*7 }}.tunnel.example")
+    code = main(
+        [
+            "report",
+            "forum",
+            "--period",
+            "2026-Q4",
+            "--out",
+            str(tmp_path / "out"),
+            "--register",
+            str(EXAMPLE_REGISTER),
+            "--answers",
+            str(EXAMPLES),
+            "--findings",
+            str(findings),
+            "--lang",
+            "en",
+            "--format",
+            "html,md",
+        ]
+    )
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "report.en.html",
+        "report.en.md",
+        "report.json",
+    ]
+    data = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
+    assert data["risk"]["total"] >= 20
+    assert data["practice"]["invited"] == len({p.stem.split("-")[0] for p in EXAMPLES.glob("*.yml")})
+    assert data["traffic"]["total"] == 4
+    assert data["traffic"]["by_severity"]["high"] == 2
+    assert data["traffic"]["top_services"][0]["service"] == "{{ 7*7 }}.tunnel.example"
+    assert [s["section"] for s in data["sources"]] == ["risk", "practice", "traffic"]
+    assert "report.en.html" in captured.out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--period", "2026-Q5"], "not a reporting period"),
+        (["--period", "2026-Q4", "--lang", "fr"], "unknown language"),
+        (["--period", "2026-Q4", "--format", "docx"], "unknown output format"),
+        (["--period", "2026-Q4", "--register", "nope.yml"], "nope.yml: file not found"),
+        (["--period", "2026-Q4", "--findings", "nope.jsonl"], "nope.jsonl: file not found"),
+        (["--period", "2026-Q4", "--previous", "nowhere"], "file not found"),
+        (["--period", "2026-Q4", "--clinics", "a.json", "--answers", "b.yml"], "give one practice source"),
+    ],
+)
+def test_bad_input_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    code = main(["report", "forum", "--out", str(tmp_path / "o"), *args])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert "Traceback" not in err
+
+
+def test_previous_of_same_period_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert (
+        main(["report", "forum", "--period", "2026-Q4", "--out", str(tmp_path / "a"), "--format", "md"]) == 0
+    )
+    code = main(
+        [
+            "report",
+            "forum",
+            "--period",
+            "2026-Q4",
+            "--out",
+            str(tmp_path / "b"),
+            "--previous",
+            str(tmp_path / "a"),
+        ]
+    )
+    assert code == 2
+    assert "the previous report is for the same period" in capsys.readouterr().err
+
+
+def test_bad_finding_line_names_file_and_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "f.jsonl"
+    path.write_text(
+        '{"detector": "x", "severity": "high", "window": {"start": "2026-11-01T00:00:00Z", '
+        '"end": "2026-11-01T01:00:00Z"}}\nnot json\n',
+        encoding="utf-8",
+    )
+    code = main(
+        ["report", "forum", "--period", "2026-Q4", "--out", str(tmp_path / "o"), "--findings", str(path)]
+    )
+    assert code == 2
+    assert f"{path}:2" in capsys.readouterr().err

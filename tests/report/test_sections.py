@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sectool.report.build import build_report
+from sectool.report.indicators import ReportConfig
+from sectool.report.model import Period, TrafficData, TrafficFinding
+from sectool.report.sample import sample_data
+from sectool.report.sections import traffic_section
+
+
+def _finding(
+    i: int,
+    start: datetime,
+    *,
+    detector: str = "port_scan",
+    severity: str = "high",
+    hours: float = 1,
+    entity: str = "h",
+    status: str = "open",
+) -> TrafficFinding:
+    return TrafficFinding(
+        id=f"f{i}",
+        detector=detector,
+        severity=severity,
+        entity=entity,
+        service=entity,  # type: ignore[arg-type]
+        window_start=start,
+        window_end=start + timedelta(hours=hours),
+        techniques=["T1046"],
+        status=status,  # type: ignore[arg-type]
+    )
+
+
+def test_risk_section_counts_and_order(q4: Period, config: ReportConfig) -> None:
+    data = sample_data(period=q4, risks=60, clinics=3, findings=3, seed=3)
+    risk = build_report(data, config).risk
+    assert risk is not None
+    assert sum(map(sum, risk.heatmap_inherent)) == sum(map(sum, risk.heatmap_residual)) == 60
+    assert len(risk.top) == 10
+    assert [r.rank for r in risk.top] == list(range(1, 11))
+    order = {n: i for i, n in enumerate(risk.level_order)}
+    keys = [(order[r.current_level], r.current_score) for r in risk.top]
+    assert keys == sorted(keys, reverse=True)
+    assert {r.id for r in risk.above_appetite} == {r.id for r in data.risk.risks if r.above_appetite}  # type: ignore[union-attr]
+    assert sum(risk.residual_by_level.values()) == 60
+
+
+def test_practice_section(q4: Period, config: ReportConfig) -> None:
+    data = sample_data(period=q4, clinics=200, risks=2, findings=2, seed=5)
+    p = build_report(data, config).practice
+    assert p is not None
+    clinics = data.practice.clinics  # type: ignore[union-attr]
+    submitted = [c for c in clinics if c.submitted]
+    assert (p.invited, p.submitted) == (200, len(submitted))
+    assert p.submitted_share == round(len(submitted) / 200, 4)
+    assert sum(p.status_counts.values()) == p.submitted
+    assert sum(p.maturity_counts.values()) == p.submitted
+    gap_counts = [g.clinics for g in p.top_gaps]
+    assert gap_counts == sorted(gap_counts, reverse=True)
+    assert len(gap_counts) == 5
+    top = p.top_gaps[0]
+    assert top.clinics == sum(top.question_id in c.gaps for c in submitted)
+    assert p.clinics_not_met == []
+    assert not p.named
+
+
+def test_traffic_section_period_series_services(q4: Period, config: ReportConfig) -> None:
+    start = q4.start_dt
+    findings = [
+        _finding(1, start + timedelta(days=1), entity="a.example"),
+        _finding(2, start + timedelta(days=1, hours=3), severity="critical", entity="a.example"),
+        _finding(
+            3, start + timedelta(days=40), severity="low", detector="beaconing", entity="b", status="closed"
+        ),
+        _finding(4, start - timedelta(days=3)),  # before the period: left out
+        _finding(5, start + timedelta(days=2), detector="silent_source", entity="sensor-1", hours=30),
+        _finding(6, start + timedelta(days=2), detector="silent_source", entity="sensor-2", hours=5),
+    ]
+    t = traffic_section(TrafficData(findings=findings), q4, config.options, None)
+    assert t.total == 5
+    assert t.by_severity == {"low": 1, "medium": 0, "high": 3, "critical": 1}
+    assert t.open_high == 4
+    assert t.silent_sensors == 1
+    assert t.series.bucket == "day"
+    assert len(t.series.starts) == 92
+    assert sum(sum(v) for v in t.series.counts.values()) == 5
+    assert t.series.counts["critical"][1] == 1
+    assert t.top_services[0].service == "a.example"
+    assert t.top_services[0].findings == 2
+    assert t.top_services[0].max_severity == "critical"
+    assert t.notable[0].severity == "critical"
+    assert next(d.detector for d in t.by_detector) == "port_scan"
+
+
+def test_year_uses_weekly_buckets(config: ReportConfig) -> None:
+    from sectool.report.model import parse_period
+
+    year = parse_period("2026")
+    t = traffic_section(
+        TrafficData(findings=[_finding(1, datetime(2026, 12, 31, 20, tzinfo=UTC))]),
+        year,
+        config.options,
+        None,
+    )
+    assert t.series.bucket == "week"
+    assert len(t.series.starts) == 53
+    assert t.series.counts["high"][-1] == 1
