@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 from sqlalchemy import (
@@ -64,6 +64,7 @@ DB_ENV = "SECTOOL_AUDIT_DB"
 DEFAULT_DB_PATH = Path(".sectool") / "audit.sqlite"
 _BUSY_TIMEOUT_MS = 30_000
 _WRITE = "sectool_write"
+T = TypeVar("T")
 
 
 def default_url() -> str:
@@ -258,25 +259,16 @@ class Store:
         # Validate name and provider number before touching the database.
         probe = _probe(clinic_name, provider_number, size, now)
         token = generate_token()
-        with self._session(write=True) as s:
-            row = s.scalar(select(_ClinicRow).where(_ClinicRow.provider_number == probe.provider_number))
-            if row is None:
-                row = _ClinicRow(
-                    name=probe.name, provider_number=probe.provider_number, size=size.value, invited_at=now
-                )
-                s.add(row)
-            else:
-                row.name, row.size, row.invited_at = probe.name, size.value, now
-            s.flush()
+        token_hash = hash_token(token, self._secret)
+
+        def write(s: Session) -> Clinic:
+            row = self._upsert_clinic(s, probe, invited_at=now)
             s.add(
-                _InvitationRow(
-                    clinic_id=row.id,
-                    token_hash=hash_token(token, self._secret),
-                    created_at=now,
-                    expires_at=expires_at,
-                )
+                _InvitationRow(clinic_id=row.id, token_hash=token_hash, created_at=now, expires_at=expires_at)
             )
-            clinic = _clinic(row, expires_at)
+            return _clinic(row, expires_at)
+
+        clinic = self._write_retrying(write)
         return clinic, token
 
     def ensure_clinic(
@@ -289,17 +281,44 @@ class Store:
         now = _require_aware(now)
         size = ClinicSize(size)
         probe = _probe(clinic_name, provider_number, size, now)
-        with self._session(write=True) as s:
-            row = s.scalar(select(_ClinicRow).where(_ClinicRow.provider_number == probe.provider_number))
-            if row is None:
-                row = _ClinicRow(
-                    name=probe.name, provider_number=probe.provider_number, size=size.value, invited_at=now
-                )
-                s.add(row)
-                s.flush()
-            else:
-                row.name, row.size = probe.name, size.value
+
+        def write(s: Session) -> Clinic:
+            row = self._upsert_clinic(s, probe, invited_at=None)
             return _clinic(row, self._latest_expiry(s, row.id))
+
+        return self._write_retrying(write)
+
+    @staticmethod
+    def _upsert_clinic(s: Session, probe: Clinic, *, invited_at: datetime | None) -> _ClinicRow:
+        """Create or update the clinic with the probe's provider number (name and size follow the probe)."""
+        row = s.scalar(select(_ClinicRow).where(_ClinicRow.provider_number == probe.provider_number))
+        if row is None:
+            row = _ClinicRow(
+                name=probe.name,
+                provider_number=probe.provider_number,
+                size=probe.size.value,
+                invited_at=invited_at or probe.invited_at,
+            )
+            s.add(row)
+        else:
+            row.name, row.size = probe.name, probe.size.value
+            if invited_at is not None:
+                row.invited_at = invited_at
+        s.flush()
+        return row
+
+    def _write_retrying(self, write: Callable[[Session], T]) -> T:
+        """Run ``write`` in a write transaction; retry when a concurrent writer won a unique key."""
+        for attempt in range(5):
+            try:
+                with self._session(write=True) as s:
+                    return write(s)
+            except IntegrityError:
+                if attempt == 4:
+                    raise ServiceError(
+                        "could not write to the audit database: too many concurrent writers"
+                    ) from None
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def clinic_for_token(self, token: str, *, now: datetime) -> Clinic:
         """The clinic an invitation token belongs to.
@@ -408,42 +427,36 @@ class Store:
         if problems:
             raise AnswersError(problems)
         result = score(self.bank, answers, clinic.size, as_of=now.date())
-        for attempt in range(5):
-            try:
-                return self._insert_submission(clinic_id, clinic.size, answers, result, now)
-            except IntegrityError:
-                # Another writer took the same version number (only possible without BEGIN IMMEDIATE).
-                if attempt == 4:
-                    raise ServiceError(
-                        "could not store the submission: too many concurrent writers"
-                    ) from None
-        raise AssertionError("unreachable")  # pragma: no cover
+        return self._write_retrying(
+            lambda s: self._insert_submission(s, clinic_id, clinic.size, answers, result, now)
+        )
 
+    @staticmethod
     def _insert_submission(
-        self, clinic_id: int, size: ClinicSize, answers: Answers, result: Result, now: datetime
+        s: Session, clinic_id: int, size: ClinicSize, answers: Answers, result: Result, now: datetime
     ) -> Submission:
-        with self._session(write=True) as s:
-            last = s.scalar(
-                select(func.max(_SubmissionRow.version)).where(_SubmissionRow.clinic_id == clinic_id)
-            )
-            row = _SubmissionRow(
-                clinic_id=clinic_id,
-                version=(last or 0) + 1,
-                submitted_at=now,
-                size=size.value,
-                bank_version=result.bank_version,
-                status=result.status.value,
-                maturity=result.maturity,
-                overall_percent=result.overall_percent,
-                answers_json=answers.model_dump_json(),
-                result_json=result.model_dump_json(),
-            )
-            s.add(row)
-            draft = s.get(_DraftRow, clinic_id)
-            if draft is not None:
-                s.delete(draft)
-            s.flush()
-            return _submission(row)
+        # Serialise writers of one clinic (row lock on PostgreSQL; SQLite already holds
+        # the write lock from BEGIN IMMEDIATE and ignores FOR UPDATE).
+        s.execute(select(_ClinicRow.id).where(_ClinicRow.id == clinic_id).with_for_update())
+        last = s.scalar(select(func.max(_SubmissionRow.version)).where(_SubmissionRow.clinic_id == clinic_id))
+        row = _SubmissionRow(
+            clinic_id=clinic_id,
+            version=(last or 0) + 1,
+            submitted_at=now,
+            size=size.value,
+            bank_version=result.bank_version,
+            status=result.status.value,
+            maturity=result.maturity,
+            overall_percent=result.overall_percent,
+            answers_json=answers.model_dump_json(),
+            result_json=result.model_dump_json(),
+        )
+        s.add(row)
+        draft = s.get(_DraftRow, clinic_id)
+        if draft is not None:
+            s.delete(draft)
+        s.flush()
+        return _submission(row)
 
     def submissions(self, clinic_id: int) -> list[Submission]:
         """Every submission of the clinic, oldest first."""

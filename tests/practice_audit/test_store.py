@@ -308,3 +308,11 @@ def test_list_clinics_and_export_rows(store: Store, pa_bank: QuestionBank) -> No
     ]
     assert history[0]["must_pass_missing"] == "org.owner"
     assert b.id != a.id
+
+
+def test_concurrent_invitations_of_one_clinic(store: Store) -> None:
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(lambda i: _invite(store, "4000", name=f"Klinik {i}"), range(16)))
+    assert len({c.id for c, _ in results}) == 1
+    assert len(store.list_clinics()) == 1
+    assert {store.clinic_for_token(t, now=NOW).id for _, t in results} == {results[0][0].id}
