@@ -24,18 +24,33 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sectool import __version__
 from sectool.practice_audit.errors import ExpiredTokenError, TokenError
-from sectool.practice_audit.models import Lang, QuestionBank
+from sectool.practice_audit.models import MAX_JUSTIFICATION, MAX_OWNER, Lang, QuestionBank
 from sectool.practice_audit.store import Store
 from sectool.practice_audit.web.auth import AdminAuth, LoginThrottle, derive_key
 from sectool.practice_audit.web.csrf import CsrfProtector
 from sectool.practice_audit.web.i18n import LANGS, Translator, pick_lang
 from sectool.practice_audit.web.security import BodyLimitMiddleware, SecurityHeadersMiddleware
 
-__all__ = ["LANG_COOKIE", "WebContext", "create_app", "render"]
+__all__ = ["LANG_COOKIE", "WebContext", "body_limit", "create_app", "form_field_limit", "render"]
 
 LANG_COOKIE = "sectool_lang"
 _HERE = Path(__file__).parent
-MAX_BODY_BYTES = 512 * 1024  # ~50 questions x 2,000 characters of justification, with room to spare
+_FIELDS_PER_QUESTION = 4  # answer, justification, owner, due date
+
+
+def body_limit(bank: QuestionBank) -> int:
+    """Largest request body a complete, valid form can need, plus headroom.
+
+    Every question at its longest text, every character a 3-byte UTF-8 character
+    percent-encoded to 9 bytes (``%E2%80%93``), plus field names; at least 256 KiB.
+    """
+    per_question = (MAX_JUSTIFICATION + MAX_OWNER + 10) * 9 + 4 * 80
+    return max(256 * 1024, len(bank.questions) * per_question + 16 * 1024)
+
+
+def form_field_limit(bank: QuestionBank) -> int:
+    """Most form fields a clinic form has (the rest is refused by the form parser)."""
+    return len(bank.questions) * _FIELDS_PER_QUESTION + 20
 
 
 @dataclass
@@ -112,7 +127,7 @@ def create_app(
         openapi_url="/openapi.json",
     )
     app.state.ctx = ctx
-    app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=body_limit(store.bank))
     app.add_middleware(SecurityHeadersMiddleware, hsts=secure_cookies)
     app.mount("/static", StaticFiles(directory=_HERE / "static"), name="static")
 

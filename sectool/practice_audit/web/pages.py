@@ -17,15 +17,13 @@ from sectool.practice_audit.errors import AnswersError
 from sectool.practice_audit.models import MAX_CLINIC_NAME, MAX_JUSTIFICATION, MAX_OWNER, Clinic, Submission
 from sectool.practice_audit.scoring import check_answers
 from sectool.practice_audit.web import downloads
-from sectool.practice_audit.web.app import context, render, request_lang, with_lang
+from sectool.practice_audit.web.app import context, form_field_limit, render, request_lang, with_lang
 from sectool.practice_audit.web.csrf import FIELD_NAME
 from sectool.practice_audit.web.forms import FieldError, RawAnswer, parse_form, raw_from_answers
 from sectool.practice_audit.web.i18n import Translator
 from sectool.practice_audit.web.views import answered_count, form_domains, format_time, result_view
 
 router = APIRouter(include_in_schema=False)
-
-_MAX_FORM_FIELDS = 1000
 
 
 def _clinic(request: Request, token: str) -> Clinic:
@@ -114,7 +112,7 @@ def clinic_form(request: Request, token: str, saved: int = 0) -> HTMLResponse:
 async def clinic_post(request: Request, token: str) -> Response:
     ctx = context(request)
     clinic = await run_in_threadpool(_clinic, request, token)
-    form = await request.form(max_fields=_MAX_FORM_FIELDS)
+    form = await request.form(max_fields=form_field_limit(ctx.bank))
     fields = {k: v for k, v in form.items() if isinstance(v, str)}
     if not ctx.csrf.verify(request, fields.get(FIELD_NAME), _scope(clinic)):
         raise HTTPException(status_code=403, detail="CSRF check failed")

@@ -8,6 +8,8 @@ import httpx
 import pytest
 from starlette.requests import Request
 
+from sectool.practice_audit.models import MAX_JUSTIFICATION, MAX_OWNER
+from sectool.practice_audit.web.app import body_limit, form_field_limit
 from sectool.practice_audit.web.auth import AdminAuth, LoginThrottle, derive_key
 from sectool.practice_audit.web.csrf import COOKIE_NAME, CsrfProtector
 from sectool.practice_audit.web.security import CSP
@@ -67,21 +69,37 @@ def test_pages_have_no_inline_script_or_style(web, http: httpx.Client) -> None:
 
 def test_oversized_bodies_are_refused(web, http: httpx.Client) -> None:
     _, token = web.invite()
-    r = http.post(
-        f"/c/{token}",
-        content=b"x" * (600 * 1024),
-        headers={"content-type": "application/x-www-form-urlencoded"},
-    )
+    limit = body_limit(web.store.bank)
+    form = {"content-type": "application/x-www-form-urlencoded"}
+    r = http.post(f"/c/{token}", content=b"x" * (limit + 1), headers=form)
     assert r.status_code == 413
 
     def chunks():
-        for _ in range(700):
+        for _ in range(limit // 1024 + 2):
             yield b"y" * 1024
 
-    r = http.post(
-        f"/c/{token}", content=chunks(), headers={"content-type": "application/x-www-form-urlencoded"}
-    )
+    r = http.post(f"/c/{token}", content=chunks(), headers=form)
     assert r.status_code == 413
+
+
+def test_the_longest_valid_form_fits_the_body_limit(web, http: httpx.Client) -> None:
+    clinic, token = web.invite()
+    data = {"csrf_token": web.open_form(http, token), "action": "save"}
+    for q in web.questions():
+        data |= {f"a:{q.id}": "no", f"j:{q.id}": "–" * MAX_JUSTIFICATION, f"o:{q.id}": "–" * MAX_OWNER}
+        data[f"d:{q.id}"] = "2026-12-31"
+    r = http.post(f"/c/{token}", data=data)
+    assert r.status_code == 303
+    draft = web.store.get_draft(clinic.id)
+    assert draft is not None
+    assert len(draft.answers) == len(web.questions())
+
+
+def test_too_many_form_fields_are_refused(web, http: httpx.Client) -> None:
+    _, token = web.invite()
+    data = {"csrf_token": web.open_form(http, token), "action": "save"}
+    data |= {f"x{i}": "1" for i in range(form_field_limit(web.store.bank) + 1)}
+    assert http.post(f"/c/{token}", data=data).status_code == 400
 
 
 def _request(cookies: dict[str, str]) -> Request:
