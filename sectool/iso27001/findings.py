@@ -24,8 +24,7 @@ soa_not_assessed           info      a control is neither in the SoA nor referen
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 __all__ = ["FINDING_CODES", "SEVERITY_ORDER", "Finding", "Severity", "make_finding"]
 
@@ -95,9 +94,8 @@ FINDING_CODES: dict[str, tuple[Severity, str, str]] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
-    """One consistency finding."""
+class Finding(NamedTuple):
+    """One consistency finding (a named tuple of strings, so the garbage collector ignores it)."""
 
     severity: Severity
     code: str
@@ -107,7 +105,7 @@ class Finding:
     control: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return self._asdict()
 
     @property
     def sort_key(self) -> tuple[int, str, str, str]:
