@@ -631,7 +631,8 @@ def _score_columns(r: _SubmissionRow | None, domain_cols: list[str]) -> dict[str
     cols = {**empty, **dict.fromkeys(domain_cols)}
     if r is None:
         return cols
-    result = Result.model_validate_json(r.result_json)
+    # Plain JSON rather than the pydantic model: the export reads a handful of fields per row.
+    result = json.loads(r.result_json)
     cols.update(
         version=r.version,
         submitted_at=r.submitted_at.isoformat(),
@@ -639,18 +640,18 @@ def _score_columns(r: _SubmissionRow | None, domain_cols: list[str]) -> dict[str
         status=r.status,
         maturity=r.maturity,
         overall_percent=round(r.overall_percent, 1),
-        must_pass_total=result.must_pass_total,
-        must_pass_met=result.must_pass_met,
-        must_pass_missing=" ".join(result.must_pass_missing),
-        gaps=len(result.plan),
-        answered=result.answered,
-        questions=result.questions,
+        must_pass_total=result["must_pass_total"],
+        must_pass_met=result["must_pass_met"],
+        must_pass_missing=" ".join(result["must_pass_missing"]),
+        gaps=len(result["plan"]),
+        answered=result["answered"],
+        questions=result["questions"],
         bank_version=r.bank_version,
     )
-    for d in result.domains:
-        key = f"domain_{d.domain}"
+    for d in result["domains"]:
+        key = f"domain_{d['domain']}"
         if key in cols:
-            cols[key] = None if d.percent is None else round(d.percent, 1)
+            cols[key] = None if d["percent"] is None else round(d["percent"], 1)
     return cols
 
 
