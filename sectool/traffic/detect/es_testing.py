@@ -92,3 +92,28 @@ def event_index(
         yield name
     finally:
         es.indices.delete(index=name, ignore_unavailable=True)
+
+
+@contextmanager
+def ingested_events(es: Elasticsearch, events: Iterable[Mapping[str, Any]], *, prefix: str = "") -> Iterator[str]:
+    """Events indexed the production way (ingest's template, daily indices, idempotent bulk).
+
+    Yields the index pattern; the indices and the template are deleted afterwards.
+    """
+    from sectool.traffic.es.bulk import BulkIndexer
+    from sectool.traffic.es.template import ensure_template, index_pattern
+
+    prefix = prefix or f"sectool-test-{uuid.uuid4().hex[:10]}"
+    ensure_template(es, prefix)
+    pattern = index_pattern(prefix)
+    try:
+        with BulkIndexer(es, prefix, chunk_size=5000) as bulk:
+            for event in events:
+                bulk.add(event)
+        if bulk.stats.rejected:
+            raise RuntimeError(f"{bulk.stats.rejected} events rejected: {bulk.stats.reasons}")
+        bulk.refresh()
+        yield pattern
+    finally:
+        es.indices.delete(index=pattern, ignore_unavailable=True, allow_no_indices=True)
+        es.options(ignore_status=404).indices.delete_index_template(name=prefix)
