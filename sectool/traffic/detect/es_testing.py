@@ -95,7 +95,9 @@ def event_index(
 
 
 @contextmanager
-def ingested_events(es: Elasticsearch, events: Iterable[Mapping[str, Any]], *, prefix: str = "") -> Iterator[str]:
+def ingested_events(
+    es: Elasticsearch, events: Iterable[Mapping[str, Any]], *, prefix: str = ""
+) -> Iterator[str]:
     """Events indexed the production way (ingest's template, daily indices, idempotent bulk).
 
     Yields the index pattern; the indices and the template are deleted afterwards.
