@@ -13,9 +13,9 @@ from collections.abc import Iterator
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from sectool.yamlio import load_yaml, parse_yaml, validate
 
@@ -24,6 +24,7 @@ __all__ = [
     "THEME_COUNTS",
     "Axis",
     "Catalogue",
+    "CatalogueFile",
     "Control",
     "Theme",
     "load_catalogue",
@@ -75,19 +76,15 @@ class Control(BaseModel):
         return self.da if lang == "da" else self.en
 
 
-class Catalogue(BaseModel):
-    """All 93 Annex A controls in Annex A order, with lookup by id."""
+class CatalogueFile(BaseModel):
+    """The catalogue data file, validated as a whole."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     controls: tuple[Control, ...]
-    _index: dict[str, Control] = PrivateAttr(default_factory=dict)
-
-    def model_post_init(self, context: Any, /) -> None:
-        self._index.update((c.id, c) for c in self.controls)
 
     @model_validator(mode="after")
-    def _complete(self) -> Catalogue:
+    def _complete(self) -> CatalogueFile:
         ids = [c.id for c in self.controls]
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:
@@ -106,7 +103,17 @@ class Catalogue(BaseModel):
                 raise ValueError(f"clause A.{clause} is not numbered 1..{len(nums)}")
         return self
 
-    def __iter__(self) -> Iterator[Control]:  # type: ignore[override]
+
+class Catalogue:
+    """All 93 Annex A controls in Annex A order, with lookup by id (immutable)."""
+
+    __slots__ = ("_index", "controls")
+
+    def __init__(self, controls: tuple[Control, ...]) -> None:
+        self.controls = controls
+        self._index = {c.id: c for c in controls}
+
+    def __iter__(self) -> Iterator[Control]:
         return iter(self.controls)
 
     def __len__(self) -> int:
@@ -132,7 +139,7 @@ def _parse(path: Path | None) -> Catalogue:
         doc = parse_yaml(text, file=f"sectool/iso27001/data/{CATALOGUE_FILE}")
     else:
         doc = load_yaml(path)
-    return validate(Catalogue, doc.data, doc=doc)
+    return Catalogue(validate(CatalogueFile, doc.data, doc=doc).controls)
 
 
 @lru_cache(maxsize=1)
