@@ -11,7 +11,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .bank import annex_a_ids, load_bank, parse_bank
+    from .bank import annex_a_ids, annex_a_label, load_bank, parse_bank
     from .compare import Comparison, DomainChange, compare
     from .errors import (
         AnswersError,
@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from .store import Store, default_url
 
 _EXPORTS: dict[str, str] = {
-    **dict.fromkeys(["annex_a_ids", "load_bank", "parse_bank"], "bank"),
+    **dict.fromkeys(["annex_a_ids", "annex_a_label", "load_bank", "parse_bank"], "bank"),
     **dict.fromkeys(["Comparison", "DomainChange", "compare"], "compare"),
     **dict.fromkeys(
         [
@@ -117,6 +117,7 @@ __all__ = [
     "Submission",
     "TokenError",
     "annex_a_ids",
+    "annex_a_label",
     "check_answers",
     "compare",
     "default_url",

@@ -20,9 +20,9 @@ from sectool.errors import InputError
 from sectool.iso27001.catalogue import load_catalogue
 from sectool.yamlio import YamlDoc, format_loc, load_yaml, parse_yaml, validate, validation_error
 
-from .models import Domain, Question, QuestionBank
+from .models import Domain, Lang, Question, QuestionBank
 
-__all__ = ["DEFAULT_BANK", "annex_a_ids", "load_bank", "parse_bank"]
+__all__ = ["DEFAULT_BANK", "annex_a_ids", "annex_a_label", "load_bank", "parse_bank"]
 
 DEFAULT_BANK = "questions.yml"
 
@@ -33,6 +33,12 @@ _ANNEX_RE = re.compile(r"^A\.([5-8])\.([1-9][0-9]?)$")
 def annex_a_ids() -> frozenset[str]:
     """The ids of the 93 Annex A controls, from the package's ISO 27001 catalogue."""
     return frozenset(load_catalogue().ids)
+
+
+def annex_a_label(control_id: str, lang: Lang) -> str:
+    """``A.8.13 Information backup`` (title from the catalogue in ``lang``); the bare id if unknown."""
+    control = load_catalogue().get(control_id)
+    return f"{control_id} {control.title(lang)}" if control is not None else control_id
 
 
 class _RawBank(BaseModel):

@@ -19,6 +19,7 @@ from rich.text import Text
 
 from sectool.fileio import to_csv_text
 
+from .bank import annex_a_label
 from .compare import Comparison
 from .i18n import answer_label, maturity_label, size_label, status_label, t
 from .models import Lang, Result
@@ -106,7 +107,8 @@ def result_markdown(
             f"   - {t('question', lang)}: {_md(item.question.get(lang))} "
             f"({t('answer', lang)}: {answer_label(item.answer, lang)})"
         )
-        lines.append(f"   - {t('annex_a', lang)}: {', '.join(item.annex_a)}")
+        controls = "; ".join(_md(annex_a_label(c, lang)) for c in item.annex_a)
+        lines.append(f"   - {t('annex_a', lang)}: {controls}")
         if item.owner or item.due:
             owner = _md(item.owner) if item.owner else "–"
             due = item.due.isoformat() if item.due else "–"

@@ -51,6 +51,8 @@ def test_result_json_and_markdown_with_comparison(pa_bank: QuestionBank, pa_answ
     md = result_markdown(cur, "da", comparison=compare(prev, cur))
     assert "## Udvikling siden sidste besvarelse" in md
     assert "Ingen mangler" in md
+    gaps = result_markdown(prev, "en")
+    assert "A.5.2 Information security roles and responsibilities" in gaps
 
 
 def test_admin_exports_neutralise_and_keep_order() -> None:
