@@ -10,20 +10,24 @@ within TDigest's tolerance, see docs/traffic-detection-es.md); findings are comp
 
 from __future__ import annotations
 
+import json
 import math
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
 
+from sectool.cli import main
 from sectool.traffic.detect.config import DetectConfig
 from sectool.traffic.detect.detectors import DETECTORS, build_detectors
 from sectool.traffic.detect.engine import run_detectors
 from sectool.traffic.detect.es_backend import ElasticsearchBackend
 from sectool.traffic.detect.es_connect import connect
-from sectool.traffic.detect.es_testing import ingested_events
+from sectool.traffic.detect.es_testing import ecs_mapping, event_index, ingested_events
 from sectool.traffic.detect.filters import And, Cidr, Eq, In, Not
 from sectool.traffic.detect.findings import parse_time
 from sectool.traffic.detect.pandas_backend import PandasBackend
@@ -40,6 +44,7 @@ from sectool.traffic.detect.spec import (
     Sum,
     Terms,
 )
+from sectool.traffic.localstore import write_events
 from sectool.traffic.simulate import simulate
 
 SEED = 11
@@ -239,3 +244,54 @@ def test_every_detector_gives_the_same_findings_on_both_backends(backends: Any, 
     assert on_pandas, f"{name} must fire on the simulated attacks, or this parity proves nothing"
     assert sorted(on_es, key=lambda d: d["id"]) == sorted(on_pandas, key=lambda d: d["id"])
     assert runs[0].buckets == runs[1].buckets
+
+
+def _cli_json(capsys: pytest.CaptureFixture[str], args: list[str]) -> tuple[int, dict[str, Any]]:
+    code = main(["traffic", "detect", *args, "--format", "json"])
+    captured = capsys.readouterr()
+    return code, (json.loads(captured.out) if captured.out.strip() else {"stderr": captured.err})
+
+
+def test_cli_on_es_equals_cli_on_files_and_realerts_from_the_findings_index(
+    es: Any, es_sim: str, es_url: str, sim: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    events = tmp_path / "events.parquet"
+    write_events(events, sim.events())
+    since, until = (t.isoformat().replace("+00:00", "Z") for t in _attack_range(sim))
+    window = ["--since", since, "--until", until, "--now", until]
+    code_files, on_files = _cli_json(capsys, ["--from", str(events), *window])
+    findings_index = f"sectool-test-findings-{uuid.uuid4().hex[:8]}"
+    try:
+        es_args = ["--es", es_url, "--index", es_sim, *window, "--findings-index", findings_index]
+        code_es, on_es = _cli_json(capsys, es_args)
+        assert (code_files, code_es) == (0, 0), (on_files, on_es)
+        assert on_es["findings"] == on_files["findings"]
+        assert on_es["new"] == on_files["new"] > 0
+        stored = es.count(index=findings_index)["count"]
+        assert stored == on_es["new"] + on_es["repeated"]
+        # The same run again: the previous findings come back from the index, nothing is new,
+        # and the index holds no duplicates.
+        code_again, again = _cli_json(capsys, es_args)
+        assert code_again == 0
+        assert again["new"] == 0
+        assert again["repeated"] == on_es["new"] + on_es["repeated"]
+        assert es.count(index=findings_index)["count"] == stored
+    finally:
+        es.indices.delete(index=findings_index, ignore_unavailable=True)
+
+
+def test_cli_missing_field_on_es_is_exit_2_naming_the_field(
+    es: Any, es_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mapping = ecs_mapping()
+    del mapping["properties"]["user"]
+    with event_index(es, [{"@timestamp": START, "source.ip": "10.0.0.1"}], mapping=mapping) as name:
+        code = main(
+            ["traffic", "detect", "--es", es_url, "--index", name, "--detector", "brute_force",
+             "--since", "2026-03-03T00:00:00Z", "--until", "2026-03-04T00:00:00Z"]
+        )  # fmt: skip
+    captured = capsys.readouterr()
+    assert code == 2
+    assert "user.name" in captured.err
+    assert "ECS field 'user.name'" in captured.err
+    assert "Traceback" not in captured.err
