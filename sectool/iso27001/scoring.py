@@ -47,11 +47,7 @@ TIERS: tuple[TierName, ...] = ("inherent", "current", "residual")
 
 
 class Tier(NamedTuple):
-    """One tier of a risk: likelihood and impact values, and the risk level index (0 = lowest).
-
-    A named tuple of ints on purpose: CPython stops tracking such tuples in the cyclic garbage
-    collector, which keeps scoring 100k risks linear (see bench/risk.md).
-    """
+    """One tier of a risk: likelihood and impact values, and the risk level index (0 = lowest)."""
 
     likelihood: int
     impact: int
@@ -67,13 +63,17 @@ class Tier(NamedTuple):
 
 @dataclass(frozen=True, slots=True)
 class ScoredRisk:
-    """A risk with its three tiers and flags."""
+    """A risk with its three tiers and flags.
+
+    The tiers are stored as one flat tuple of ints (``packed``: likelihood, impact, level for
+    inherent, current, residual and computed residual) and handed out as :class:`Tier` on
+    access. A plain tuple of ints is untracked by CPython's cyclic garbage collector, so a
+    scored 100k-risk register adds one tracked object per risk instead of five, and scoring
+    does not trigger full collections over the (large) register (see bench/risk.md).
+    """
 
     risk: Risk
-    inherent: Tier
-    current: Tier
-    residual: Tier
-    computed_residual: Tier
+    packed: tuple[int, ...]
     residual_declared: bool
     above_appetite: bool
     residual_above_appetite: bool
@@ -81,9 +81,31 @@ class ScoredRisk:
     review_overdue: bool
     findings: tuple[Finding, ...] = ()
 
+    @property
+    def inherent(self) -> Tier:
+        return Tier._make(self.packed[0:3])
+
+    @property
+    def current(self) -> Tier:
+        return Tier._make(self.packed[3:6])
+
+    @property
+    def residual(self) -> Tier:
+        return Tier._make(self.packed[6:9])
+
+    @property
+    def computed_residual(self) -> Tier:
+        """The residual the controls give, even when the owner declared another."""
+        return Tier._make(self.packed[9:12])
+
     def tier(self, name: TierName) -> Tier:
         tier: Tier = getattr(self, name)
         return tier
+
+    def sort_key(self) -> tuple[int, int, int, int, str]:
+        """Ranking: current level, current score, residual level, inherent score (all descending), id."""
+        p = self.packed
+        return (-p[5], -p[3] * p[4], -p[8], -p[0] * p[1], self.risk.id)
 
 
 def reduce_levels(
@@ -260,9 +282,7 @@ def score_register(
             )
             residual = Tier(dl, di, table(dl, di))
         scored.append(_flag(risk, inherent, current, residual, computed, appetite, as_of, excluded, matrix))
-    scored.sort(
-        key=lambda s: (-s.current.level, -s.current.score, -s.residual.level, -s.inherent.score, s.risk.id)
-    )
+    scored.sort(key=ScoredRisk.sort_key)
     findings = [f for s in scored for f in s.findings]
     findings += _register_findings(register, catalogue, appetite)
     findings.sort(key=lambda f: f.sort_key)
@@ -332,10 +352,7 @@ def _flag(
                 found.append(make_finding("control_not_applicable", risk=rid, control=ref.control))
     return ScoredRisk(
         risk=risk,
-        inherent=inherent,
-        current=current,
-        residual=residual,
-        computed_residual=computed,
+        packed=(*inherent, *current, *residual, *computed),
         residual_declared=risk.residual is not None,
         above_appetite=above,
         residual_above_appetite=residual_above,
