@@ -151,6 +151,13 @@ def _undeletable(mapper: Any, connection: Any, target: _SubmissionRow) -> None:
     raise RuntimeError("submissions are immutable")
 
 
+def _reason(exc: SQLAlchemyError) -> str:
+    """The driver's own message, without SQLAlchemy's statement dump and background link."""
+    orig = getattr(exc, "orig", None)
+    text = str(orig if orig is not None else exc).strip()
+    return " ".join(text.split())[:300]
+
+
 def _require_aware(now: datetime) -> datetime:
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("now must be a timezone-aware datetime")
@@ -178,7 +185,7 @@ class Store:
         try:
             _Base.metadata.create_all(self._engine)
         except SQLAlchemyError as exc:
-            raise ServiceError(f"cannot open the audit database {self._safe_url()}: {exc}") from None
+            raise ServiceError(f"cannot open the audit database {self._safe_url()}: {_reason(exc)}") from None
 
     # -- engine ---------------------------------------------------------------------------------
 
@@ -230,7 +237,7 @@ class Store:
         except IntegrityError:
             raise
         except SQLAlchemyError as exc:
-            raise ServiceError(f"audit database error ({self._safe_url()}): {exc}") from None
+            raise ServiceError(f"audit database error ({self._safe_url()}): {_reason(exc)}") from None
 
     def close(self) -> None:
         """Release the connection pool."""

@@ -313,3 +313,20 @@ def test_import_needs_clinic_and_provider_number(
     code, _, err = _run(capsys, "import", str(path), "--clinic", "A", "--db", db)
     assert code == 2
     assert "provider number is missing" in err
+
+
+@pytest.mark.parametrize(
+    ("db", "code", "needle"),
+    [
+        ("not a url", 2, "not a database URL"),
+        ("sqlite://", 2, "in-memory SQLite"),
+        ("postgresql+psycopg://sectool:secret-pw@127.0.0.1:1/audit", 1, "cannot open the audit database"),
+    ],
+)
+def test_bad_database_url(capsys: pytest.CaptureFixture[str], db: str, code: int, needle: str) -> None:
+    rc, out, err = _run(capsys, "export", "--db", db)
+    assert rc == code
+    assert out == ""
+    assert needle in err
+    assert "secret-pw" not in err
+    assert "Traceback" not in err
