@@ -27,6 +27,7 @@ from sectool.traffic.detect.detectors import DETECTORS, build_detectors
 from sectool.traffic.detect.engine import run_detectors
 from sectool.traffic.detect.es_backend import ElasticsearchBackend
 from sectool.traffic.detect.es_connect import connect
+from sectool.traffic.detect.es_pull import es_frame_source
 from sectool.traffic.detect.es_testing import ecs_mapping, event_index, ingested_events
 from sectool.traffic.detect.filters import And, Cidr, Eq, In, Not
 from sectool.traffic.detect.findings import parse_time
@@ -295,3 +296,11 @@ def test_cli_missing_field_on_es_is_exit_2_naming_the_field(
     assert "user.name" in captured.err
     assert "ECS field 'user.name'" in captured.err
     assert "Traceback" not in captured.err
+
+
+@pytest.mark.parametrize("query", [QUERIES[0], QUERIES[6]], ids=lambda q: q.name)
+def test_pull_path_gives_the_same_table(es: Any, es_sim: str, backends: Any, sim: Any, query: Query) -> None:
+    # The benchmark baseline: raw events pulled into pandas, then the pandas backend.
+    pulled = PandasBackend(source=es_frame_source(es, es_sim, batch_size=7_000))
+    since, until = _range(sim)
+    assert_same_table(backends[1].run(query, since, until), pulled.run(query, since, until))
