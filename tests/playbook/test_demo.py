@@ -1,0 +1,89 @@
+"""`sectool demo`: the README's main command, end to end on the embedded default."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sectool.cli import main
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_demo_in_process(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["demo", "--workdir", str(tmp_path)])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert "The forum report is ready:" in captured.out
+    reports = list((tmp_path / "reports").glob("forum-*/report.json"))
+    assert len(reports) == 1
+    data = json.loads(reports[0].read_text(encoding="utf-8"))
+    assert data["risk"] is not None
+    assert data["risk"]["total"] > 0
+    assert data["practice"] is not None
+    assert data["practice"]["submitted"] > 0
+    for lang in ("da", "en"):
+        for ext in ("html", "md", "pdf"):
+            assert (reports[0].parent / f"report.{lang}.{ext}").stat().st_size > 1000
+    log = [json.loads(x) for x in (tmp_path / "logs" / "demo.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert log[-1]["event"] == "run_end"
+    assert log[-1]["exit_code"] == 0
+
+
+@pytest.mark.slow
+def test_readme_command_in_a_fresh_venv(tmp_path: Path) -> None:
+    """A fresh virtual environment (system site packages for the heavy wheels) with sectool
+    installed from this checkout runs `sectool demo` and produces the report."""
+    venv = tmp_path / "venv"
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True, timeout=120
+    )
+    python = venv / "bin" / "python"
+    # --no-deps: the dependencies come from the project venv's site packages
+    # (via PYTHONPATH below), so the test needs no network and stays fast.
+    site = subprocess.run(
+        [sys.executable, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "-q", "--no-deps", str(REPO)],
+        check=True,
+        timeout=300,
+        cwd=tmp_path,
+        env={**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PYTHONPATH": site},
+    )
+    work = tmp_path / "work"
+    work.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SECTOOL_")}
+    env["PYTHONPATH"] = site  # third-party packages only; sectool itself comes from the fresh install
+    proc = subprocess.run(
+        [str(venv / "bin" / "sectool"), "demo"],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "The forum report is ready:" in proc.stdout
+    html = list((work / "reports").glob("forum-*/report.en.html"))
+    assert html
+    assert html[0].stat().st_size > 10_000
+    # The installed copy was used, not this checkout.
+    where = subprocess.run(
+        [str(python), "-c", "import sectool; print(sectool.__file__)"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=work,
+        check=True,
+    ).stdout
+    assert str(venv) in where
