@@ -36,7 +36,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -196,10 +196,18 @@ class Store:
     def _make_engine(url: str) -> Engine:
         try:
             parsed = make_url(url)
-        except Exception:
+        except ArgumentError:
             raise InputError("not a database URL", field="db", value=url) from None
         if parsed.get_backend_name() != "sqlite":
-            return create_engine(url, pool_pre_ping=True)
+            try:
+                return create_engine(url, pool_pre_ping=True)
+            except (ImportError, ArgumentError) as exc:
+                raise InputError(
+                    f"cannot use this database URL: {exc}",
+                    field="db",
+                    value=parsed.render_as_string(hide_password=True),
+                    expected="sqlite:///FILE or postgresql+psycopg://... (with psycopg installed)",
+                ) from None
         db = parsed.database
         if not db or db == ":memory:":
             raise InputError(
@@ -208,7 +216,12 @@ class Store:
                 value=url,
                 expected="sqlite:///path/to/file.sqlite",
             )
-        Path(db).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            Path(db).parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InputError(
+                f"cannot create the database folder: {exc.strerror}", field="db", value=db
+            ) from None
         engine = create_engine(url, connect_args={"timeout": _BUSY_TIMEOUT_MS / 1000})
 
         @event.listens_for(engine, "connect")

@@ -320,6 +320,9 @@ def test_import_needs_clinic_and_provider_number(
     [
         ("not a url", 2, "not a database URL"),
         ("sqlite://", 2, "in-memory SQLite"),
+        ("nosuchdb://x/y", 2, "cannot use this database URL"),
+        ("postgresql+nosuchdriver://u:secret-pw@h/db", 2, "cannot use this database URL"),
+        ("sqlite:////proc/forbidden/x.sqlite", 2, "cannot create the database folder"),
         ("postgresql+psycopg://sectool:secret-pw@127.0.0.1:1/audit", 1, "cannot open the audit database"),
     ],
 )
