@@ -16,6 +16,6 @@ def test_bench_smoke(capsys: pytest.CaptureFixture[str]) -> None:
     spec.loader.exec_module(module)
     assert module.main(["--smoke"]) == 0
     out = capsys.readouterr().out
-    assert "gc on  ratio 1000/100:" in out
-    assert "gc off ratio 1000/100:" in out
+    assert "gc on  ratio 1000/100: wall" in out
+    assert "gc off ratio 1000/100: wall" in out
     assert len(module.generate(10).risks) == 10
