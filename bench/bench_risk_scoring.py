@@ -92,7 +92,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     times: dict[tuple[bool, int], tuple[float, float]] = {}
     print(f"best of {repeats}; python {sys.version.split()[0]}")
     print(
-        f"{'risks':>8}  {'gc':>3}  {'wall (s)':>9}  {'wall/risk (us)':>14}  {'cpu (s)':>9}  {'cpu/risk (us)':>13}"
+        f"{'risks':>8}  {'gc':>3}  {'wall (s)':>9}  {'wall/risk (us)':>14}  "
+        f"{'cpu (s)':>9}  {'cpu/risk (us)':>13}"
     )
     for n in sizes:
         register = generate(n)
