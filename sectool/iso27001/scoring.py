@@ -26,17 +26,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
+from pydantic import ValidationError
+
 from sectool.errors import InputError
 from sectool.iso27001.catalogue import Catalogue, load_catalogue
 from sectool.iso27001.findings import Finding, make_finding
 from sectool.iso27001.matrix import SHIPPED_MATRICES, ControlEffect, RiskMatrix, load_matrix
 from sectool.iso27001.model import ControlRef, Register, Risk
+from sectool.yamlio import validation_error
 
 __all__ = [
     "TIERS",
     "ScoredRegister",
     "ScoredRisk",
     "Tier",
+    "control_effect_for",
     "matrix_for",
     "reduce_levels",
     "score_register",
@@ -232,6 +236,23 @@ def _appetite(register: Register, matrix: RiskMatrix) -> int | None:
     return matrix.rank_of(register.appetite)
 
 
+def control_effect_for(register: Register, matrix: RiskMatrix) -> ControlEffect:
+    """The matrix's control effect with the fields the register sets replaced."""
+    if register.control_effect is None:
+        return matrix.control_effect
+    merged = {
+        **matrix.control_effect.model_dump(),
+        **register.control_effect.model_dump(exclude_unset=True),
+    }
+    try:
+        return ControlEffect.model_validate(merged)
+    except ValidationError as exc:
+        file, _ = register.origin.locate(("control_effect",))
+        raise validation_error(
+            exc, file=file, line_of=register.origin.line_of, prefix=("control_effect",)
+        ) from None
+
+
 def score_register(
     register: Register,
     matrix: RiskMatrix | None = None,
@@ -246,7 +267,7 @@ def score_register(
     """
     matrix = matrix if matrix is not None else matrix_for(register)
     catalogue = catalogue if catalogue is not None else load_catalogue()
-    effect = register.control_effect or matrix.control_effect
+    effect = control_effect_for(register, matrix)
     appetite = _appetite(register, matrix)
     _check_assets(register, matrix)
     excluded = {e.control for e in register.soa if not e.applicable}

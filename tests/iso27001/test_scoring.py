@@ -315,3 +315,19 @@ def test_json_shape_is_stable(example: Path, as_of: dt.date) -> None:
     assert sum(c["count"] for c in d["heatmap"]["residual"]) == 25
     assert d["summary"]["above_appetite"] == len(d["above_appetite"])
     assert set(d["findings"][0]) == {"severity", "code", "risk_id", "control", "message", "message_da"}
+
+
+def test_register_control_effect_merges_with_the_matrix(tmp_path: Path) -> None:
+    # The 3x3 matrix caps at 1 level; the register raises only the cap.
+    refs = [{"control": c, "status": "implemented"} for c in ("A.8.5", "A.8.2")]
+    capped = _score(tmp_path, {"likelihood": 3, "impact": 3, "existing_controls": refs}, matrix="3x3").risks[
+        0
+    ]
+    assert capped.current.likelihood == 2
+    raised = _score(
+        tmp_path,
+        {"likelihood": 3, "impact": 3, "existing_controls": refs},
+        matrix="3x3",
+        control_effect={"max_reduction": 2},
+    ).risks[0]
+    assert raised.current.likelihood == 1
