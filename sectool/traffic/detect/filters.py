@@ -159,6 +159,10 @@ def mask(df: pd.DataFrame, f: Filter) -> pd.Series:
     s = col(f.field)
     if s is None:
         return false
+    if isinstance(f, Eq | In) and _is_ip(f.field):
+        # Compare addresses, not spellings: canonicalise each distinct value once.
+        canon = {u: canonical_ip(str(u)) or u for u in s.dropna().unique()}
+        s = s.map(canon)
     if isinstance(f, Exists):
         return s.notna().astype(bool)
     if isinstance(f, Eq):

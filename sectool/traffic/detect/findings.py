@@ -204,7 +204,8 @@ def split_new(
     A finding is repeated when a previous finding has the same id, or the same detector and
     entity with a window ending no earlier than ``realert`` before this finding's window
     starts. Findings of the same run are compared with each other in time order too, so an
-    hourly detector firing five hours in a row reports once per re-alert period.
+    hourly detector firing five hours in a row reports once per re-alert period; repeated
+    findings do not extend the period.
     """
     last_end: dict[tuple[str, str, str], datetime] = {}
     seen_ids: set[str] = set()
@@ -221,9 +222,10 @@ def split_new(
         if f.id in seen_ids or (prev is not None and prev >= f.window_start - realert):
             repeated.append(f)
         else:
+            # Only a reported finding restarts the re-alert period (as ElastAlert's realert):
+            # a long-running anomaly is reported again once per period, as a reminder.
             new.append(f)
             seen_ids.add(f.id)
-        if prev is None or f.window_end > prev:
             last_end[key] = f.window_end
     return new, repeated
 

@@ -10,7 +10,7 @@ Partials are re-merged every few chunks so that they never pile up.
 
 from __future__ import annotations
 
-import ipaddress
+import socket
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -164,18 +164,23 @@ class PandasBackend:
         return pd.MultiIndex.from_frame(table[list(cand.group_by)])
 
 
+def _canonical_ip(text: str) -> str:
+    # IPv4 text as readers and Elasticsearch write it is already canonical; IPv6 has many
+    # spellings of one address. inet_pton/inet_ntop (C) give the RFC 5952 form ipaddress uses.
+    if ":" not in text:
+        return text
+    try:
+        return socket.inet_ntop(socket.AF_INET6, socket.inet_pton(socket.AF_INET6, text))
+    except OSError:
+        return text
+
+
 def _canonical_ips(s: pd.Series) -> pd.Series:
     uniq = s.dropna().unique()
-    mapping: dict[Any, Any] = {}
-    changed = False
-    for u in uniq:
-        try:
-            c = str(ipaddress.ip_address(str(u)))
-        except ValueError:
-            c = u
-        mapping[u] = c
-        changed = changed or c != u
-    return s.map(mapping) if changed else s
+    mapping = {u: _canonical_ip(str(u)) if isinstance(u, str) else u for u in uniq}
+    if all(k == v for k, v in mapping.items()):
+        return s
+    return s.map(mapping)
 
 
 def _prepare(chunk: pd.DataFrame, query: Query, allowed: Any) -> pd.DataFrame:
@@ -183,6 +188,10 @@ def _prepare(chunk: pd.DataFrame, query: Query, allowed: Any) -> pd.DataFrame:
     import pandas as pd
 
     df = chunk
+    absent = [f for f in query.fields if f not in df.columns]
+    if absent:
+        # A JSONL chunk holds only the fields its events have: the others are all unset here.
+        df = df.assign(**{f: None for f in absent})
     if query.filter is not None:
         df = df.loc[mask(df, query.filter)]
     keys = list(query.group_by)
@@ -190,9 +199,13 @@ def _prepare(chunk: pd.DataFrame, query: Query, allowed: Any) -> pd.DataFrame:
     if df.empty:
         return df
     df = df.copy()
+    for f in query.fields:
+        # Keys, terms and distinct counts of IPs compare addresses, not spellings.
+        if FIELDS.get(f) == "ip":
+            df[f] = _canonical_ips(df[f])
     for k in keys:
         if FIELDS.get(k) == "ip":
-            df[k] = _canonical_ips(df[k].astype(str))
+            df[k] = df[k].astype(str)
         elif FIELDS.get(k) == "long":
             df[k] = df[k].astype("int64")
         else:

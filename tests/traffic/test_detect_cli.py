@@ -1,0 +1,157 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from sectool.cli import main
+from sectool.traffic.localstore import write_events
+from sectool.traffic.simulate import simulate, write_simulation
+
+
+@pytest.fixture(scope="module")
+def sim_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("sim")
+    sim = simulate(21, hours=8)
+    write_simulation(sim, out, fmt="ecs")
+    return out, sim.truth
+
+
+def _range(truth):
+    return ["--since", truth["attack_period"]["start"], "--until", truth["end"], "--now", truth["end"]]
+
+
+def test_detect_json_and_realert_state(sim_dir, capsys, tmp_path):
+    out, truth = sim_dir
+    state = tmp_path / "state.jsonl"
+    sink = tmp_path / "findings.jsonl"
+    args = ["traffic", "detect", "--from", str(out / "events.parquet"), *_range(truth), "--format", "json"]
+    assert main([*args, "--state", str(state), "--write-findings", str(sink)]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    detectors = {f["detector"] for f in doc["findings"]}
+    assert {"beaconing", "port_scan", "dns_tunnelling", "brute_force", "silent_source"} <= detectors
+    assert doc["new"] == len(doc["findings"]) > 0
+    assert all(f["new"] for f in doc["findings"])
+    first = doc["findings"][0]
+    assert first["query"]["dsl"]["query"]["bool"]["filter"]
+    assert first["techniques"]
+    written = sink.read_text().splitlines()
+    assert len(written) == doc["new"] + doc["repeated"]
+    # a second run reports nothing new: the state holds what was reported
+    assert main([*args, "--state", str(state), "--write-findings", str(sink)]) == 0
+    again = json.loads(capsys.readouterr().out)
+    assert again["new"] == 0
+    assert again["findings"] == []
+    assert len(sink.read_text().splitlines()) == len(written)  # upsert, no duplicates
+
+
+def test_detect_table_one_detector_and_fail_on(sim_dir, capsys):
+    out, truth = sim_dir
+    args = ["traffic", "detect", str(out / "events.parquet"), *_range(truth), "--detector", "port_scan"]
+    assert main(args) == 0
+    captured = capsys.readouterr()
+    assert "port_scan" in captured.out
+    assert "beaconing" not in captured.out
+    assert "new finding(s)" in captured.err
+    assert main([*args, "--fail-on", "high"]) == 3
+
+
+def test_range_without_data(sim_dir, capsys):
+    out, _ = sim_dir
+    args = ["traffic", "detect", "--from", str(out / "events.parquet"), "--since", "2020-01-01T00:00:00Z"]
+    assert main([*args, "--until", "2020-01-02T00:00:00Z", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["findings"] == []
+
+
+def test_missing_field_named(tmp_path, capsys):
+    path = tmp_path / "ev.jsonl"
+    write_events(
+        path,
+        [
+            {
+                "@timestamp": "2026-03-03T10:00:00Z",
+                "event.category": "authentication",
+                "event.outcome": "failure",
+                "source.ip": "10.0.0.1",
+                "destination.ip": "10.0.0.2",
+            },
+        ],
+    )
+    args = [
+        "traffic",
+        "detect",
+        "--from",
+        str(path),
+        "--since",
+        "2026-03-03T00:00:00Z",
+        "--until",
+        "2026-03-04T00:00:00Z",
+    ]
+    assert main([*args, "--detector", "brute_force"]) == 2
+    msg = capsys.readouterr().err
+    assert "user.name" in msg
+    assert "ECS field 'user.name' (keyword)" in msg
+    # running all detectors skips those that cannot run, and says why
+    assert main(args) == 0
+    assert "skipped brute_force" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--detector", "nope"], "unknown detector"),
+        (["--format", "xml"], "unknown output format"),
+        (["--fail-on", "severe"], "unknown severity"),
+        (["--until", "2026-03-02T00:00:00Z"], "the range is empty"),
+        (["--es", "http://127.0.0.1:9"], "either event files"),
+        (["--since", "last tuesday"], "not a date and time"),
+    ],
+)
+def test_bad_input(sim_dir, capsys, extra, message):
+    out, _ = sim_dir
+    base = {"--since": "2026-03-03T00:00:00Z", "--until": "2026-03-04T00:00:00Z"}
+    for i in range(0, len(extra), 2):
+        base.pop(extra[i], None)
+    args = ["traffic", "detect", "--from", str(out / "events.parquet")]
+    for k, v in base.items():
+        args += [k, v]
+    assert main([*args, *extra]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_no_source_and_missing_file(tmp_path, capsys):
+    assert (
+        main(["traffic", "detect", "--since", "2026-03-03T00:00:00Z", "--until", "2026-03-04T00:00:00Z"]) == 2
+    )
+    assert "either event files" in capsys.readouterr().err
+    missing = tmp_path / "nope.parquet"
+    args = [
+        "traffic",
+        "detect",
+        str(missing),
+        "--since",
+        "2026-03-03T00:00:00Z",
+        "--until",
+        "2026-03-04T00:00:00Z",
+    ]
+    assert main(args) == 2
+    assert "event file not found" in capsys.readouterr().err
+
+
+def test_config_errors_name_the_line(sim_dir, tmp_path, capsys):
+    out, _ = sim_dir
+    cfg = tmp_path / "detect.yml"
+    cfg.write_text("detectors:\n  port_scan:\n    vertical_min_ports: many\n")
+    args = [
+        "traffic",
+        "detect",
+        str(out / "events.parquet"),
+        "--since",
+        "2026-03-03T00:00:00Z",
+        "--until",
+        "2026-03-04T00:00:00Z",
+    ]
+    assert main([*args, "--config", str(cfg)]) == 2
+    msg = capsys.readouterr().err
+    assert f"{cfg}:3" in msg
+    assert "vertical_min_ports" in msg

@@ -1,0 +1,58 @@
+"""Detection quality on the simulator's labelled traffic, with the default thresholds.
+
+Each attack type must reach recall >= 0.9 and precision >= 0.9 over several seeds (the
+matching rules are in :mod:`sectool.traffic.simulate.evaluate`). The figures in
+docs/traffic-detection.md come from the same computation over more seeds.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from sectool.traffic.detect.config import DetectConfig
+from sectool.traffic.detect.detectors import build_detectors
+from sectool.traffic.detect.engine import run_detectors
+from sectool.traffic.detect.findings import parse_time
+from sectool.traffic.detect.pandas_backend import PandasBackend
+from sectool.traffic.simulate import ATTACK_TYPES, simulate
+from sectool.traffic.simulate.evaluate import evaluate, merge_scores, unmatched
+
+SEEDS = (101, 202, 303)
+HOURS = 8
+
+
+@pytest.fixture(scope="module")
+def scores():
+    cfg = DetectConfig()
+    runs = []
+    false_positives = []
+    for seed in SEEDS:
+        sim = simulate(seed, hours=HOURS)
+        backend = PandasBackend.from_frame(sim.frame())
+        since = parse_time(sim.truth["attack_period"]["start"])
+        until = parse_time(sim.truth["end"])
+        run = run_detectors(build_detectors(cfg), backend, since=since, until=until, config=cfg, now=until)
+        assert not run.skipped
+        runs.append(evaluate(run.findings, sim.truth))
+        false_positives += [
+            (seed, f.detector, f.entity.value, f.title) for f in unmatched(run.findings, sim.truth)
+        ]
+    return merge_scores(runs), false_positives
+
+
+@pytest.mark.slow
+def test_every_attack_type_is_injected(scores):
+    total, _ = scores
+    assert set(total) == set(ATTACK_TYPES)
+    assert all(s.entries >= len(SEEDS) for s in total.values())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("attack", ATTACK_TYPES)
+def test_recall_and_precision(scores, attack):
+    total, false_positives = scores
+    s = total[attack]
+    assert s.recall >= 0.9, f"{attack}: {s.detected}/{s.entries} detected"
+    assert s.precision >= 0.9, (
+        f"{attack}: {s.true_findings}/{s.findings} true; false positives: {false_positives}"
+    )

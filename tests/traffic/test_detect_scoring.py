@@ -1,0 +1,149 @@
+from __future__ import annotations
+
+import random
+from datetime import UTC, date, datetime, time, timedelta
+
+import pandas as pd
+import pytest
+
+from sectool.traffic.detect.config import DetectConfig, WorkingHours
+from sectool.traffic.detect.detectors import DETECTORS, build_detectors
+from sectool.traffic.detect.scorers import beacon_score, outside_calendar
+from sectool.traffic.detect.scoring import ScoreContext, bowley_skew, entropy, mad, median, score
+
+T0 = datetime(2026, 3, 3, 10, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("xs", "expected"),
+    [([1, 2, 3, 4, 100], 0.0), ([1, 1, 1, 2, 10], 1.0), ([1, 9, 10, 10, 10], -1.0), ([5, 5, 5], 0.0)],
+)
+def test_bowley_skew(xs, expected):
+    assert bowley_skew(xs) == pytest.approx(expected)
+
+
+def test_median_and_mad():
+    assert median([]) == 0.0
+    assert median([3, 1, 2]) == 2
+    assert median([4, 1, 2, 3]) == 2.5
+    assert mad([1, 2, 3, 4, 100]) == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "bits"), [("", 0.0), ("aaaa", 0.0), ("abab", 1.0), ("abcd", 2.0), ("abcdefghijklmnop", 4.0)]
+)
+def test_entropy(text, bits):
+    assert entropy(text) == pytest.approx(bits)
+
+
+def test_beacon_score_separates_regular_from_random():
+    rng = random.Random(1)
+    t, regular = 0, []
+    for _ in range(200):
+        regular.append(t)
+        t += int(60_000 * (1 + rng.uniform(-0.1, 0.1)))
+    t, poisson = 0, []
+    for _ in range(200):
+        poisson.append(t)
+        t += int(rng.expovariate(1 / 60_000))
+    same = [400.0] * 200
+    varied = [rng.lognormvariate(6, 1) for _ in range(200)]
+    assert beacon_score(regular, same)["score"] > 0.9
+    assert beacon_score(poisson, varied)["score"] < 0.6
+    # regular gaps but varied sizes still score high on the timing part
+    assert beacon_score(regular, varied)["ts_score"] > 0.85
+
+
+@pytest.mark.parametrize(
+    ("when", "outside"),
+    [
+        (datetime(2026, 3, 3, 6, 30, tzinfo=UTC), False),  # Tue 07:30 Copenhagen (UTC+1)
+        (datetime(2026, 3, 3, 5, 59, tzinfo=UTC), True),  # 06:59
+        (datetime(2026, 3, 3, 17, 0, tzinfo=UTC), True),  # 18:00: the end is exclusive
+        (datetime(2026, 6, 2, 15, 30, tzinfo=UTC), False),  # summer time: 17:30 local
+        (datetime(2026, 6, 2, 16, 30, tzinfo=UTC), True),  # 18:30 local
+        (datetime(2026, 3, 7, 10, 0, tzinfo=UTC), True),  # Saturday
+        (datetime(2026, 12, 24, 10, 0, tzinfo=UTC), True),  # a configured holiday
+    ],
+)
+def test_working_hours_calendar(when, outside):
+    wh = WorkingHours(holidays=(date(2026, 12, 24),), start=time(7), end=time(18))
+    assert outside_calendar(when, wh) is outside
+
+
+def _ctx(cfg=None):
+    return ScoreContext(
+        since=T0, until=T0 + timedelta(hours=6), now=T0 + timedelta(hours=6), config=cfg or DetectConfig()
+    )
+
+
+def _empty_tables(spec):
+    from sectool.traffic.detect.spec import empty_table
+
+    return {q.name: empty_table(q) for q in spec.queries}
+
+
+@pytest.mark.parametrize("name", list(DETECTORS))
+def test_every_scorer_accepts_empty_tables(name):
+    (spec,) = build_detectors(DetectConfig(), [name])
+    assert score(spec, _empty_tables(spec), _ctx()) == []
+
+
+def _silent_table(counts: dict[int, int]) -> pd.DataFrame:
+    # hour offset from T0 -> events of sensor "s1"
+    rows = [("s1", pd.Timestamp(T0 + timedelta(hours=h)), c) for h, c in counts.items() if c]
+    return pd.DataFrame(rows, columns=["observer.name", "window_start", "count"])
+
+
+def test_silent_source_groups_consecutive_windows():
+    (spec,) = build_detectors(DetectConfig(), ["silent_source"])
+    counts = {h: 500 for h in range(-6, 0)} | {0: 480, 1: 0, 2: 0, 3: 470, 4: 0, 5: 0}
+    found = score(spec, {"windows": _silent_table(counts)}, _ctx())
+    assert [(f.window_start.hour, f.window_end.hour) for f in found] == [(11, 13), (14, 16)]
+    assert found[0].entity.kind == "source"
+    assert found[0].evidence["silent_windows"] == 2
+
+
+def test_silent_source_needs_a_steady_baseline():
+    (spec,) = build_detectors(DetectConfig(), ["silent_source"])
+    # a source that only sends now and then is not "normally sending"
+    counts = {-6: 500, -5: 0, -4: 0, -3: 500, -2: 0, -1: 0, 0: 0, 1: 0}
+    assert score(spec, {"windows": _silent_table(counts)}, _ctx()) == []
+
+
+def test_volume_spike_vs_own_baseline():
+    (spec,) = build_detectors(DetectConfig(), ["volume_spike"])
+    hours = list(range(-24, 6))
+    rows = [("10.0.0.5", pd.Timestamp(T0 + timedelta(hours=h)), 10, 5e6 + (h % 3) * 1e6) for h in hours]
+    rows[-3] = ("10.0.0.5", rows[-3][1], 900, 4e8)  # 13:00: 400 MB
+    df = pd.DataFrame(rows, columns=["source.ip", "window_start", "count", "sum:network.bytes"])
+    found = score(spec, {"windows": df}, _ctx())
+    assert [f.window_start.hour for f in found] == [13]
+    assert found[0].evidence["baseline_median"] == pytest.approx(6e6)
+    # the same volume every hour is the baseline, not a spike
+    flat = df.assign(**{"sum:network.bytes": 4e8})
+    assert score(spec, {"windows": flat}, _ctx()) == []
+
+
+def test_allowlist_is_part_of_the_filters():
+    cfg = DetectConfig.model_validate(
+        {
+            "allowlist": {
+                "cidrs": ["10.9.0.0/16"],
+                "domains": ["akamaiedge.net"],
+                "pairs": [{"source": "10.1.1.1", "destination": "8.8.8.8"}],
+            }
+        }
+    )
+    (beacon,) = build_detectors(cfg, ["beaconing"])
+    flt = beacon.queries[0].filter
+    assert "10.9.0.0/16" in repr(flt)
+    assert "8.8.8.8/32" in repr(flt)
+    (dns,) = build_detectors(cfg, ["dns_tunnelling"])
+    assert "akamaiedge.net" in repr(dns.queries[0].filter)
+
+
+def test_disabled_detectors_are_left_out_unless_named():
+    cfg = DetectConfig.model_validate({"detectors": {"beaconing": {"enabled": False}}})
+    assert "beaconing" not in [s.name for s in build_detectors(cfg)]
+    assert [s.name for s in build_detectors(cfg, ["beaconing"])] == ["beaconing"]
