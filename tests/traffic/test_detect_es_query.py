@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 
@@ -15,6 +16,7 @@ from sectool.traffic.detect.es_aggs import (
     metric_aggs,
     top_terms,
 )
+from sectool.traffic.detect.es_backend import page_size_for
 from sectool.traffic.detect.es_query import (
     MATCH_ALL,
     MATCH_NONE,
@@ -175,3 +177,17 @@ def test_terms_with_an_error_bound_are_marked_for_an_exact_recount() -> None:
 )
 def test_top_terms_order(buckets: list[tuple[object, int]], size: int, expected: list[str]) -> None:
     assert top_terms([{"key": k, "doc_count": n} for k, n in buckets], size) == expected
+
+
+@pytest.mark.parametrize(
+    ("metrics", "wanted", "expected"),
+    [
+        ((Count(),), 10_000, 10_000),
+        ((Count(), Cardinality("destination.port")), 500, 500),
+        # 1 + (20 + 20) + (5 + 10) sub-buckets per composite bucket: 60,000 // 56.
+        ((Terms("dns.question.subdomain", 20), Terms("source.ip", 5)), 10_000, 1071),
+        ((Terms("x", 100_000),), 10_000, 1),
+    ],
+)
+def test_page_size_respects_the_bucket_budget(metrics: tuple[Any, ...], wanted: int, expected: int) -> None:
+    assert page_size_for(metrics, wanted) == expected

@@ -61,7 +61,7 @@ if TYPE_CHECKING:
     import pandas as pd
     from elasticsearch import Elasticsearch
 
-__all__ = ["ElasticsearchBackend", "query_dsl"]
+__all__ = ["BUCKET_BUDGET", "ElasticsearchBackend", "page_size_for", "query_dsl"]
 
 
 def query_dsl(query: Query, since: datetime, until: datetime) -> dict[str, Any]:
@@ -79,7 +79,7 @@ class ElasticsearchBackend:
     Args:
         es: An ``elasticsearch.Elasticsearch`` client (see :func:`sectool.traffic.detect.es_connect.connect`).
         index: Index name or pattern holding ECS events (``sectool-events-*``).
-        page_size: Composite buckets per request.
+        page_size: Composite buckets per request (at most; see :func:`page_size_for`).
         hits_page_size: Hits per request in the series phase.
         key_chunk: Group keys per request when restricting to candidates or fetching series.
         on_page: Called with the bucket/hit count of every page (progress bars, tests).
@@ -175,7 +175,7 @@ class ElasticsearchBackend:
             query=query_body,
             sources=composite_sources(group_by, interval),
             aggs=aggs,
-            page_size=self.page_size,
+            page_size=page_size_for(metrics, self.page_size),
             on_page=self.on_page,
         ):
             row = bucket_row(bucket, group_by, interval, metrics)
@@ -255,6 +255,21 @@ class ElasticsearchBackend:
             for s in series:
                 for col in s.columns:
                     row[col] = cols.get(col, [])
+
+
+#: Buckets one search may create (Elasticsearch's ``search.max_buckets`` is 65,536), with a margin.
+BUCKET_BUDGET = 60_000
+
+
+def page_size_for(metrics: Sequence[Metric], wanted: int) -> int:
+    """Composite page size for ``metrics``: as large as asked, within the bucket budget.
+
+    Every composite page is one pass over the matching documents, so fewer, larger pages are
+    faster; but ``terms`` sub-aggregations add their own buckets to each composite bucket,
+    and ``search.max_buckets`` caps the total per request.
+    """
+    per_bucket = 1 + sum(m.size + max(m.size, 10) for m in metrics if isinstance(m, Terms))
+    return max(1, min(wanted, BUCKET_BUDGET // per_bucket))
 
 
 def _ms(ts: Any) -> int:

@@ -34,9 +34,9 @@ __all__ = [
     "iter_hits",
 ]
 
-#: Buckets per composite page: large enough to amortise the round trip, small enough that a
-#: page of multi-metric buckets stays a few megabytes.
-DEFAULT_PAGE_SIZE = 2000
+#: Buckets per composite page. Each page is one pass over the matching documents on the
+#: cluster, so pages are large; a page of multi-metric buckets is still only a few megabytes.
+DEFAULT_PAGE_SIZE = 10_000
 #: The ``search.max_buckets`` default is 65,536; a composite page must stay below it together
 #: with its sub-aggregation buckets.
 MAX_PAGE_SIZE = 10_000
