@@ -233,6 +233,10 @@ def _clean(value: Any) -> Any:
         if len(value) > 1 and value[0] == "'" and value[1] in "=+-@":
             value = value[1:]
         return value or None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        # Spreadsheet numbers become text: an id typed as 17 is the id "17"; levels and
+        # control-effect weights are parsed from text by the model and the matrix anyway.
+        return str(value)
     return value
 
 

@@ -245,3 +245,21 @@ def test_unsupported_suffix_and_missing_file(tmp_path: Path) -> None:
         load_register(tmp_path / "reg.json")
     with pytest.raises(InputError, match=r"nope\.yml: file not found"):
         load_register(tmp_path / "nope.yml")
+
+
+def test_xlsx_numeric_cells(tmp_path: Path, as_of: dt.date) -> None:
+    path = tmp_path / "reg.xlsx"
+    write_xlsx(
+        path,
+        {
+            "risks": (["id", "title", "likelihood", "impact", "assets"], [[17, 2024, 3, 4.0, 5]]),
+            "assets": (["id", "name"], [[5, 1234]]),
+            "register": (["key", "value"], [["appetite", "medium"], ["control_effect.max_reduction", 1]]),
+        },
+    )
+    register = load_register(path)
+    assert (register.risks[0].id, register.risks[0].title, register.assets[0].id) == ("17", "2024", "5")
+    assert register.control_effect is not None
+    assert register.control_effect.max_reduction == 1
+    risk = score_register(register, as_of=as_of).risks[0]
+    assert (risk.inherent.likelihood, risk.inherent.impact) == (3, 4)
