@@ -149,10 +149,22 @@ class DetectParams(Params):
     es_url_env: str = "SECTOOL_ES_URL"
     index: str = "sectool-events-*"
     detectors: list[str] | None = None
-    #: Findings as JSONL (the report reads these); ``{date}`` is replaced by the run's end date.
+    #: Detection configuration YAML (thresholds, allowlists, internal ranges); default: built in.
+    config: str | None = None
+    #: Findings as JSONL (upsert by id; the report reads these); ``{date}`` is the run's end date.
     out: str = "findings/findings-{date}.jsonl"
-    #: Also write the findings to the Elasticsearch findings index.
-    write_findings: bool = False
+    #: With Elasticsearch: also upsert the findings into this index (e.g. sectool-findings).
+    findings_index: str | None = None
+    #: Re-alert state (JSONL): findings already reported; only new ones count for the alert.
+    state: str | None = None
+
+    @model_validator(mode="after")
+    def _source(self) -> DetectParams:
+        if self.source == "local" and self.findings_index:
+            raise ValueError("findings_index needs source: elasticsearch")
+        if self.source == "elasticsearch" and self.from_:
+            raise ValueError("'from' (local files) does not go with source: elasticsearch")
+        return self
 
 
 @register_step(
@@ -173,26 +185,34 @@ def detect_step(params: DetectParams, ctx: RunContext) -> StepOutcome:
         files = []
         es_url = _es_url(params.es_url_env)
     out = ctx.path(params.out.replace("{date}", ctx.until.date().isoformat()))
-    findings = run_detection(
+    result = run_detection(
         files=files,
         es_url=es_url,
         index=params.index,
         since=ctx.since,
         until=ctx.until,
+        now=ctx.now,
         detectors=params.detectors,
         out=out,
-        write_findings=params.write_findings,
+        config=ctx.path(params.config) if params.config else None,
+        findings_index=params.findings_index,
+        state=ctx.path(params.state) if params.state else None,
     )
-    ctx.state.setdefault("findings", []).extend(findings)
+    ctx.state.setdefault("findings", []).extend(result.findings)
     ctx.state.setdefault("findings_files", []).append(out)
     ctx.state.setdefault("traffic_range", (ctx.since, ctx.until))
+    # The alert looks at new findings only: a finding repeated within the re-alert period
+    # was already alerted on.
     severities: dict[str, int] = {}
-    for f in findings:
+    for f in result.new:
         severities[str(f["severity"])] = severities.get(str(f["severity"]), 0) + 1
+    counts = {"findings": len(result.findings), "new": len(result.new)}
+    counts.update({f"new_{k}": v for k, v in sorted(severities.items())})
     return StepOutcome(
-        counts={"findings": len(findings), **{f"severity_{k}": v for k, v in sorted(severities.items())}},
+        counts=counts,
         outputs=[str(out)],
         severities=severities,
+        notes=[f"skipped {name}: {why}" for name, why in result.skipped.items()],
     )
 
 

@@ -27,6 +27,11 @@ def test_demo_in_process(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert data["risk"]["total"] > 0
     assert data["practice"] is not None
     assert data["practice"]["submitted"] > 0
+    # Simulated traffic with injected attacks -> local detection -> findings in the report.
+    assert data["traffic"] is not None
+    assert data["traffic"]["total"] > 0
+    assert data["traffic"]["notable"][0]["techniques"]
+    assert [s["section"] for s in data["sources"]] == ["risk", "practice", "traffic"]
     for lang in ("da", "en"):
         for ext in ("html", "md", "pdf"):
             assert (reports[0].parent / f"report.{lang}.{ext}").stat().st_size > 1000
