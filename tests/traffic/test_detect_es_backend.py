@@ -277,7 +277,7 @@ def test_missing_field_names_the_field_and_the_ecs_type(es: Any) -> None:
             backend.run(Query("brute", ("user.name",), (Count(),)), T0, T0 + timedelta(hours=1))
     assert info.value.location.field == "user.name"
     assert "has no field 'user.name'" in str(info.value)
-    assert "detector 'brute'" in str(info.value)
+    assert "the detector query 'brute' needs" in str(info.value)
     assert "ECS field 'user.name' mapped as 'keyword'" in str(info.value)
     assert info.value.exit_code == 2
 

@@ -125,7 +125,7 @@ class ElasticsearchBackend:
         """Raise :class:`~sectool.errors.InputError` if the index lacks a field ``query`` reads."""
         missing = sorted(query.fields - self._checked)
         if missing:
-            check_fields(self.es, self.index, missing, detector=query.name)
+            check_fields(self.es, self.index, missing, query=query.name)
             self._checked.update(missing)
 
     # ------------------------------------------------------------------ phases

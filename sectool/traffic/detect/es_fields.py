@@ -67,21 +67,21 @@ def field_types(es: Elasticsearch, index: str, fields: Iterable[str]) -> dict[st
     return out
 
 
-def check_fields(es: Elasticsearch, index: str, fields: Iterable[str], *, detector: str = "") -> None:
+def check_fields(es: Elasticsearch, index: str, fields: Iterable[str], *, query: str = "") -> None:
     """Fail with an :class:`InputError` when a needed field is missing or has the wrong type.
 
     Args:
         es: The client.
         index: Index name or pattern.
         fields: Flat ECS names the detector reads (filter, group-by, metrics, series).
-        detector: Named in the message, so the user knows which detector to deselect.
+        query: The name of the detector query that reads them, named in the message.
 
     Raises:
         InputError: Naming the field and the ECS type expected.
     """
     wanted = sorted(set(fields))
     found = field_types(es, index, wanted)
-    who = f"detector {detector!r} needs" if detector else "needs"
+    who = f"the detector query {query!r} needs" if query else "the detector needs"
     for name in wanted:
         ecs_type = FIELDS.get(name)
         expected = (
