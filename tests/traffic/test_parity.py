@@ -304,3 +304,23 @@ def test_pull_path_gives_the_same_table(es: Any, es_sim: str, backends: Any, sim
     pulled = PandasBackend(source=es_frame_source(es, es_sim, batch_size=7_000))
     since, until = _range(sim)
     assert_same_table(backends[1].run(query, since, until), pulled.run(query, since, until))
+
+
+def test_cli_on_a_range_without_data_reports_nothing(
+    es_sim: str, es_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, doc = _cli_json(
+        capsys,
+        [
+            "--es",
+            es_url,
+            "--index",
+            es_sim,
+            "--since",
+            "2030-01-01T00:00:00Z",
+            "--until",
+            "2030-01-02T00:00:00Z",
+        ],
+    )
+    assert code == 0
+    assert (doc["findings"], doc["new"], doc["skipped"]) == ([], 0, {})
