@@ -135,7 +135,10 @@ def es_prefix(es_url: str) -> Iterator[str]:
     yield prefix
     client = Elasticsearch(es_url)
     try:
-        client.options(ignore_status=404).indices.delete(index=f"{prefix}-*", allow_no_indices=True)
+        # Concrete names: a cluster with action.destructive_requires_name refuses wildcards.
+        names = list(client.indices.get(index=f"{prefix}-*", allow_no_indices=True).body)
+        if names:
+            client.indices.delete(index=",".join(names))
         client.options(ignore_status=404).indices.delete_index_template(name=prefix)
     finally:
         client.close()

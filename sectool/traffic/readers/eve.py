@@ -23,7 +23,6 @@ from sectool.traffic.readers.options import DirectionClassifier, ReaderOptions, 
 __all__ = ["read_eve"]
 
 _TRANSPORTS = {"TCP": "tcp", "UDP": "udp", "ICMP": "icmp", "IPV6-ICMP": "ipv6-icmp", "SCTP": "sctp"}
-_PROTO_NUMBERS = {"tcp": 6, "udp": 17, "icmp": 1, "ipv6-icmp": 58}
 
 
 def _int(value: Any) -> int | None:
