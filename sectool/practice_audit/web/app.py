@@ -75,7 +75,7 @@ def create_app(
     *,
     admin_secret: str,
     now: Callable[[], datetime] | None = None,
-    timezone: str = "Europe/Copenhagen",
+    timezone: str | None = None,
     secure_cookies: bool = False,
     base_url: str | None = None,
     invite_days: int = 30,
@@ -87,17 +87,21 @@ def create_app(
         admin_secret: the security officers' secret (``SECTOOL_AUDIT_ADMIN_TOKEN``), at
             least 16 characters; CSRF and session keys are derived from it.
         now: clock returning an aware datetime (default: UTC now).
-        timezone: IANA zone for times shown to people.
+        timezone: IANA zone for times shown to people (default Europe/Copenhagen, or UTC
+            where the system has no time zone data).
         secure_cookies: mark cookies ``Secure`` and send HSTS (serve over HTTPS).
         base_url: base URL for invitation links created in the admin view
             (default: the URL the request came in on).
         invite_days: default validity of invitations created in the admin view.
     """
     clock = now or (lambda: datetime.now(UTC))
-    try:
-        tz = ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        tz = ZoneInfo("UTC")
+    if timezone is not None:
+        tz = ZoneInfo(timezone)  # a wrong explicit zone is the caller's error
+    else:
+        try:
+            tz = ZoneInfo("Europe/Copenhagen")
+        except ZoneInfoNotFoundError:
+            tz = ZoneInfo("UTC")
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(_HERE / "templates"),
         autoescape=True,

@@ -50,6 +50,16 @@ def _admin_secret() -> str:
     return secret
 
 
+def _zone_exists(name: str) -> bool:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``serve`` command to the audit sub-app."""
 
@@ -69,7 +79,9 @@ def register(app: typer.Typer) -> None:
         secure_cookies: bool = typer.Option(
             False, "--secure-cookies", help="Mark cookies Secure and send HSTS (when served over HTTPS)."
         ),
-        timezone: str = typer.Option("Europe/Copenhagen", help="Time zone for times shown to people."),
+        timezone: str | None = typer.Option(
+            None, help="IANA time zone for times shown to people (default: Europe/Copenhagen, else UTC)."
+        ),
         proxy_headers: bool = typer.Option(
             False, "--proxy-headers", help="Trust X-Forwarded-* from 127.0.0.1 (behind a reverse proxy)."
         ),
@@ -79,6 +91,10 @@ def register(app: typer.Typer) -> None:
         The admin secret is read from $SECTOOL_AUDIT_ADMIN_TOKEN (never from the command line).
         """
         secret = _admin_secret()
+        if timezone is not None and not _zone_exists(timezone):
+            raise InputError(
+                "unknown time zone", field="--timezone", value=timezone, expected="e.g. Europe/Copenhagen"
+            )
         base_url = base_url or os.environ.get(BASE_URL_ENV) or None
         if base_url is not None:
             invitation_link(base_url, "x")  # InputError for anything but an http(s) URL

@@ -17,7 +17,14 @@ from sectool.practice_audit.errors import AnswersError
 from sectool.practice_audit.models import MAX_CLINIC_NAME, MAX_JUSTIFICATION, MAX_OWNER, Clinic, Submission
 from sectool.practice_audit.scoring import check_answers
 from sectool.practice_audit.web import downloads
-from sectool.practice_audit.web.app import context, form_field_limit, render, request_lang, with_lang
+from sectool.practice_audit.web.app import (
+    body_limit,
+    context,
+    form_field_limit,
+    render,
+    request_lang,
+    with_lang,
+)
 from sectool.practice_audit.web.csrf import FIELD_NAME
 from sectool.practice_audit.web.forms import FieldError, RawAnswer, parse_form, raw_from_answers
 from sectool.practice_audit.web.i18n import Translator
@@ -112,7 +119,10 @@ def clinic_form(request: Request, token: str, saved: int = 0) -> HTMLResponse:
 async def clinic_post(request: Request, token: str) -> Response:
     ctx = context(request)
     clinic = await run_in_threadpool(_clinic, request, token)
-    form = await request.form(max_fields=form_field_limit(ctx.bank))
+    # One field may use the whole body budget: a too-long text then gets the form's own message
+    # ("at most 2,000 characters") instead of the parser's generic 400, and the body limit (413)
+    # stays the only size cut-off.
+    form = await request.form(max_fields=form_field_limit(ctx.bank), max_part_size=body_limit(ctx.bank))
     fields = {k: v for k, v in form.items() if isinstance(v, str)}
     if not ctx.csrf.verify(request, fields.get(FIELD_NAME), _scope(clinic)):
         raise HTTPException(status_code=403, detail="CSRF check failed")

@@ -89,3 +89,11 @@ def test_base_url_from_the_environment_is_validated(monkeypatch, capsys) -> None
     monkeypatch.setenv("SECTOOL_AUDIT_BASE_URL", "ftp://audit.example.dk")
     assert main(["audit", "serve", "--db", "sqlite://"]) == 2
     assert "not an http(s) base URL" in capsys.readouterr().err
+
+
+def test_unknown_time_zone_is_refused(monkeypatch, capsys) -> None:
+    monkeypatch.setenv(ADMIN_TOKEN_ENV, "a" * 32)
+    assert main(["audit", "serve", "--db", "sqlite://", "--timezone", "Mars/Olympus"]) == 2
+    err = capsys.readouterr().err
+    assert "field '--timezone': unknown time zone" in err
+    assert "Mars/Olympus" in err

@@ -466,3 +466,13 @@ def test_missing_must_pass_with_owner_and_due_date_is_approaching(web, http: htt
     page = http.get(f"/c/{token}/result?lang=en").text
     assert '<p class="tile-value" id="status">Approaching standards</p>' in page
     assert "Praksisejer" in page
+
+
+def test_a_very_long_text_within_the_body_limit_gets_the_form_message(web, http: httpx.Client) -> None:
+    _, token = web.invite()
+    q = web.questions()[0]
+    form = {"csrf_token": web.open_form(http, token), "action": "save", f"a:{q.id}": "yes"}
+    form[f"j:{q.id}"] = "z" * (1024 * 1024 + 10)  # over Starlette's default 1 MB per field
+    r = http.post(f"/c/{token}", data=form)
+    assert r.status_code == 422
+    assert f"Begrundelsen er for lang: {1024 * 1024 + 10} tegn" in r.text
