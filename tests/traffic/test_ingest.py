@@ -151,3 +151,37 @@ def test_unreachable_node_is_exit_1(
     err = capsys.readouterr().err
     assert "Elasticsearch at http://127.0.0.1:9 is unreachable" in err
     assert "Traceback" not in err
+
+
+def test_timeouts_reach_the_flow_table(tmp_path: Path, sample_packets: list[Any]) -> None:
+    from scapy.utils import wrpcap
+
+    pcap = tmp_path / "s.pcap"
+    wrpcap(str(pcap), sample_packets)
+    default, short = tmp_path / "d.jsonl", tmp_path / "s.jsonl"
+    assert main(["traffic", "ingest", str(pcap), "--to", str(default)]) == 0
+    # packets of the sample TCP flows are 10 ms apart: a 5 ms idle timeout cuts every packet apart
+    assert main(["traffic", "ingest", str(pcap), "--to", str(short), "--idle-timeout", "0.005"]) == 0
+    flows = [
+        sum('"event.dataset":"sectool.flow"' in line for line in p.read_text().splitlines())
+        for p in (default, short)
+    ]
+    assert flows[0] == 6
+    assert flows[1] > 20
+
+
+def test_one_damaged_file_does_not_stop_the_others(
+    tmp_path: Path, sample_packets: list[Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from scapy.utils import wrpcap
+
+    good = tmp_path / "good.pcap"
+    wrpcap(str(good), sample_packets)
+    bad = tmp_path / "bad.ndjson"
+    bad.write_text('{"@timestamp": "2026-03-03T00:00:00Z", "source.ip": "10.9.9.9"}\n{"nope": 1}\n')
+    out = tmp_path / "all.jsonl"
+    assert main(["traffic", "ingest", str(bad), str(good), "--to", str(out)]) == 2
+    captured = capsys.readouterr()
+    assert "bad.ndjson:2, field 'nope'" in captured.err
+    assert "read 9" in captured.out  # 1 valid line + 8 events of the capture
+    assert len(out.read_text().splitlines()) == 9

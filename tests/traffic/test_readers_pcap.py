@@ -315,3 +315,72 @@ def test_not_a_capture(tmp_path: Path) -> None:
     bad.write_bytes(b"\xd4\xc3\xb2\xa1" + b"\x00" * 3)
     with pytest.raises(InputError, match="not a readable pcap"):
         list(read_events(bad))
+
+
+def _block(endian: str, btype: int, body: bytes) -> bytes:
+    body += b"\x00" * (-len(body) % 4)
+    total = 12 + len(body)
+    return struct.pack(endian + "II", btype, total) + body + struct.pack(endian + "I", total)
+
+
+def _shb(endian: str) -> bytes:
+    return _block(endian, 0x0A0D0D0A, struct.pack(endian + "IHHq", 0x1A2B3C4D, 1, 0, -1))
+
+
+def _idb(endian: str, linktype: int, tsresol: int | None) -> bytes:
+    opts = b""
+    if tsresol is not None:
+        opts = (
+            struct.pack(endian + "HH", 9, 1)
+            + bytes([tsresol])
+            + b"\x00" * 3
+            + struct.pack(endian + "HH", 0, 0)
+        )
+    return _block(endian, 1, struct.pack(endian + "HHI", linktype, 0, 65535) + opts)
+
+
+def _epb(endian: str, ts_units: int, frame: bytes) -> bytes:
+    head = struct.pack(endian + "IIIII", 0, ts_units >> 32, ts_units & 0xFFFFFFFF, len(frame), len(frame))
+    return _block(endian, 6, head + frame)
+
+
+def test_pcapng_sections_endianness_resolution_and_simple_packets(tmp_path: Path) -> None:
+    from scapy.layers.inet import IP, UDP
+    from scapy.layers.l2 import Ether
+
+    def frame(sport: int) -> bytes:
+        return bytes(
+            Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02")
+            / IP(src="10.0.0.1", dst="10.0.0.2")
+            / UDP(sport=sport, dport=9)
+        )
+
+    t_ns = 1_772_530_000_123_456_789
+    data = (
+        _shb(">")
+        + _idb(">", 1, 9)  # nanosecond timestamps, big-endian section
+        + _epb(">", t_ns, frame(1000))
+        + _block(">", 3, struct.pack(">I", len(frame(1000))) + frame(1000))  # simple packet block
+        + _shb("<")  # a second section, little-endian, microseconds by default
+        + _idb("<", 1, None)
+        + _epb("<", t_ns // 1000 + 2_000_000, frame(2000))
+    )
+    path = tmp_path / "sections.pcapng"
+    path.write_bytes(data)
+    report = ReadReport()
+    events = sorted(read_events(path, report=report), key=lambda e: e["source.port"])
+    assert report.packets == 3
+    first, second = events
+    assert first["source.port"] == 1000
+    assert first["source.packets"] == 2  # the EPB and the SPB (which reuses the last timestamp)
+    assert first["@timestamp"].isoformat() == "2026-03-03T09:26:40.123456+00:00"
+    assert second["source.port"] == 2000
+    assert second["@timestamp"].isoformat() == "2026-03-03T09:26:42.123456+00:00"
+
+
+def test_pcapng_packet_for_an_undeclared_interface(tmp_path: Path) -> None:
+    bad = _shb("<") + _epb("<", 1, b"\x00" * 20)
+    path = tmp_path / "noif.pcapng"
+    path.write_bytes(bad)
+    with pytest.raises(InputError, match=r"corrupt pcapng packet block at byte 28: unknown interface"):
+        list(read_events(path))
