@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from sectool.errors import ServiceError
+from sectool.errors import InputError, ServiceError
 from sectool.traffic.detect.es_connect import connect
 from sectool.traffic.detect.es_sink import (
     SEVERITY_NUMBER,
@@ -130,3 +130,24 @@ def test_unreachable_node_is_a_service_error() -> None:
     dead = Elasticsearch("http://127.0.0.1:9", request_timeout=2, max_retries=0)
     with pytest.raises(ServiceError, match="unreachable"):
         write_findings(dead, [_finding(0)], index="x", now=NOW)
+
+
+@pytest.mark.parametrize("bad", ["Findings", "sectool-*", "-x", "a b", ""])
+def test_invalid_index_name_is_an_input_error(es: Any, bad: str) -> None:
+    with pytest.raises(InputError, match="invalid findings index name") as info:
+        write_findings(es, [_finding(0)], index=bad, now=NOW)
+    assert info.value.location.field == "--findings-index"
+
+
+def test_foreign_documents_are_an_input_error(es: Any, es_findings: str) -> None:
+    write_findings(es, [_finding(0)], index=es_findings, now=NOW)
+    foreign = {"sectool": {"finding": {"id": "x", "window": {"end": "2026-03-02T12:00:00Z"}}}}
+    es.index(index=es_findings, id="foreign", document=foreign, refresh=True)
+    with pytest.raises(InputError, match=r"'foreign' .* is not a sectool finding"):
+        read_findings(es, index=es_findings, since=T0 - timedelta(days=1))
+
+
+def test_conflicting_existing_index_is_a_service_error(es: Any, es_findings: str) -> None:
+    es.indices.create(index=es_findings, mappings={"properties": {"event": {"type": "keyword"}}})
+    with pytest.raises(ServiceError, match="rejected the mapping update"):
+        write_findings(es, [_finding(0)], index=es_findings, now=NOW)

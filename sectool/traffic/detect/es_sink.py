@@ -23,12 +23,13 @@ again, which is a no-op when it is already current.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sectool.errors import ServiceError
+from sectool.errors import InputError, ServiceError
 from sectool.traffic.detect.es_paging import call_es, iter_hits
 from sectool.traffic.detect.es_query import all_of, range_, terms
 from sectool.traffic.detect.findings import Finding
@@ -45,10 +46,12 @@ __all__ = [
     "finding_document",
     "findings_mapping",
     "read_findings",
+    "validate_index_name",
     "write_findings",
 ]
 
 DEFAULT_FINDINGS_INDEX = "sectool-findings"
+_INDEX_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,254}$")
 #: ``event.severity`` / ``signal.rule.severity`` numbers of Elastic's detection rules.
 SEVERITY_NUMBER = {"low": 21, "medium": 47, "high": 73, "critical": 99}
 _CATEGORY = {
@@ -142,10 +145,29 @@ def _merge(into: dict[str, Any], extra: Mapping[str, Any]) -> None:
             into[key] = value
 
 
-def ensure_findings_index(es: Elasticsearch, index: str = DEFAULT_FINDINGS_INDEX) -> None:
-    """Create the findings index with its mapping, or put the mapping on an existing one."""
-    from elasticsearch import BadRequestError
+def validate_index_name(index: str) -> str:
+    """A concrete index name Elasticsearch accepts (no wildcards: findings are written to it)."""
+    if not _INDEX_NAME.fullmatch(index) or index in (".", ".."):
+        raise InputError(
+            "invalid findings index name",
+            field="--findings-index",
+            value=index,
+            expected="lower-case letters, digits, '.', '_' or '-', starting with a letter or digit",
+        )
+    return index
 
+
+def ensure_findings_index(es: Elasticsearch, index: str = DEFAULT_FINDINGS_INDEX) -> None:
+    """Create the findings index with its mapping, or put the mapping on an existing one.
+
+    Raises:
+        InputError: An invalid index name.
+        ServiceError: The node is unreachable, or an existing index has a conflicting mapping.
+    """
+    from elastic_transport import TransportError
+    from elasticsearch import ApiError
+
+    validate_index_name(index)
     mapping = findings_mapping()
     exists = call_es(f"check of index {index!r}", es.indices.exists, index=index)
     if exists:
@@ -153,10 +175,12 @@ def ensure_findings_index(es: Elasticsearch, index: str = DEFAULT_FINDINGS_INDEX
         return
     try:
         es.indices.create(index=index, mappings=mapping, settings={"number_of_shards": 1})
-    except BadRequestError as exc:
+    except ApiError as exc:
         # Two runs racing to create it: the other one won, which is fine.
         if getattr(exc, "error", "") != "resource_already_exists_exception":
             raise ServiceError(f"cannot create the findings index {index!r}: {exc.message}") from exc
+    except TransportError as exc:
+        raise ServiceError(f"Elasticsearch is unreachable creating {index!r}: {exc.message}") from exc
 
 
 def finding_document(finding: Finding, *, created: datetime) -> dict[str, Any]:
@@ -276,7 +300,11 @@ def read_findings(
     """Findings whose window ends at or after ``since`` (the re-alert look-back), oldest first.
 
     A missing findings index means no previous findings.
+
+    Raises:
+        InputError: The index holds documents that are not sectool findings.
     """
+    validate_index_name(index)
     exists = call_es(f"check of index {index!r}", es.indices.exists, index=index)
     if not exists:
         return []
@@ -295,5 +323,13 @@ def read_findings(
         source=["sectool.finding"],
         page_size=1000,
     ):
-        out.append(Finding.from_dict(hit["_source"]["sectool"]["finding"]))
+        try:
+            out.append(Finding.from_dict(hit["_source"]["sectool"]["finding"]))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InputError(
+                f"document {hit.get('_id')!r} in {index!r} is not a sectool finding ({exc})",
+                field="--findings-index",
+                value=index,
+                expected="an index written by sectool (sectool.finding.*)",
+            ) from None
     return out
