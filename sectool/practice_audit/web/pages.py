@@ -145,12 +145,14 @@ async def clinic_post(request: Request, token: str) -> Response:
         await run_in_threadpool(ctx.store.save_draft, clinic.id, parsed.answers, now=ctx.now())
         return RedirectResponse(with_lang(f"/c/{token}?saved=1", lang), status_code=303)
 
+    # Every problem at once: format problems, then the assessment's rules for the other questions.
     errors = list(parsed.errors)
-    if not errors:
-        errors = [
-            FieldError.from_problem(p)
-            for p in check_answers(ctx.bank, parsed.answers, clinic.size, for_submit=True)
-        ]
+    flagged = {e.question_id for e in errors}
+    errors += [
+        FieldError.from_problem(p)
+        for p in check_answers(ctx.bank, parsed.answers, clinic.size, for_submit=True)
+        if p.question_id not in flagged
+    ]
     if not errors:
         try:
             await run_in_threadpool(ctx.store.submit, clinic.id, parsed.answers, now=ctx.now())

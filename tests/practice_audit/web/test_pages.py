@@ -476,3 +476,18 @@ def test_a_very_long_text_within_the_body_limit_gets_the_form_message(web, http:
     r = http.post(f"/c/{token}", data=form)
     assert r.status_code == 422
     assert f"Begrundelsen er for lang: {1024 * 1024 + 10} tegn" in r.text
+
+
+def test_format_problems_and_missing_must_pass_are_shown_together(web, http: httpx.Client) -> None:
+    clinic, token = web.invite()
+    must = [q for q in web.questions() if q.must_pass]
+    form = {"csrf_token": web.open_form(http, token), "action": "submit"}
+    form[f"a:{must[0].id}"] = "yes"
+    form[f"d:{must[0].id}"] = "not-a-date"
+    r = http.post(f"/c/{token}", data=form)
+    assert r.status_code == 422
+    assert "Fristen skal være en dato" in r.text
+    for q in must[1:]:
+        assert f'id="err-{q.id}"' in r.text
+    assert "Kladden er ikke gemt" in r.text
+    assert web.store.get_draft(clinic.id) is None
