@@ -345,3 +345,17 @@ def test_pcap_pcapng_and_zeek_give_the_same_flows(
     assert flows(tmp_path / "s.pcapng") == from_pcap
     assert flows(tmp_path / "conn.log") == from_pcap
     assert auths(tmp_path / "conn.log") == auths(tmp_path / "s.pcap") == [("10.0.0.7", "10.0.0.9", "failure")]
+
+
+def test_last_line_cut_inside_its_last_value(tmp_path: Path) -> None:
+    text = _tsv("conn", CONN_FIELDS, [CONN_ROW, CONN_ROW])
+    text = text[: text.index("\n#close")]  # no #close, and ...
+    cut = text[:-4]  # ... the last value "(empty)" cut to "(em": the field count is still right
+    log = tmp_path / "conn.log"
+    log.write_text(cut)
+    got: list[dict[str, Any]] = []
+    with pytest.raises(InputError, match=r"conn.log:10: the last line is cut off"):
+        got.extend(read_events(log))
+    assert len(got) == 1
+    log.write_text(text + "\n")  # a live log without #close is fine
+    assert len(list(read_events(log))) == 2

@@ -19,11 +19,13 @@ __all__ = ["complete", "lines", "packed", "parse_time"]
 _PROTO_NUMBERS = {"tcp": 6, "udp": 17, "icmp": 1, "ipv6-icmp": 58, "icmp6": 58, "sctp": 132}
 
 
-def lines(path: Path) -> Iterator[tuple[int, str]]:
+def lines(path: Path, *, require_line_end: bool = False) -> Iterator[tuple[int, str]]:
     """``(line number, text)`` of a UTF-8 text file, without line ends, blank lines skipped.
 
-    A file cut in the middle of its last line still yields that line; the reader's parsing
-    of it fails and names the line.
+    A file cut in the middle of its last line still yields that line, and the reader's parsing
+    of it fails and names the line, unless ``require_line_end`` is set: then a last line without
+    a line end is reported as cut off (for formats whose writers always end lines, like Zeek's
+    TSV, where a value cut short can still look valid).
     """
     try:
         fh = path.open("rb")
@@ -37,6 +39,10 @@ def lines(path: Path) -> Iterator[tuple[int, str]]:
                 raise InputError(
                     f"not UTF-8 text at byte {exc.start} of the line", file=path, line=number
                 ) from exc
+            if require_line_end and not text.endswith("\n") and text.strip():
+                raise InputError(
+                    "the last line is cut off (no line end at the end of the file)", file=path, line=number
+                )
             text = text.rstrip("\r\n")
             if text.strip():
                 yield number, text

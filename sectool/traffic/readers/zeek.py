@@ -161,7 +161,7 @@ def read_zeek(
     fields: list[str] | None = None
     kind: str | None = None
     path_name: str | None = None
-    for lineno, text in lines(path):
+    for lineno, text in lines(path, require_line_end=True):
         report.lines += 1
         if first:
             tsv = text.startswith("#separator")
