@@ -109,3 +109,21 @@ def test_tracker_pairs_and_expires() -> None:
     assert len(seen) == 2
     assert seen[1][2] is None
     assert seen[1][1].qtype == "TXT"
+
+
+def test_dns_over_tcp_whole_messages_only() -> None:
+    from scapy.layers.dns import DNSQR
+
+    seen: list[Any] = []
+    tracker = DnsTracker(lambda k, q, r, ts: seen.append((k, q, r)))
+    c, s = b"\x0a\x00\x00\x01", b"\x0a\x00\x00\x35"
+    q = _scapy_bytes(id=5, qd=DNSQR(qname="big.example.com", qtype="AXFR"))
+    r = _scapy_bytes(id=5, qr=1, qd=DNSQR(qname="big.example.com", qtype="AXFR"))
+    tracker.packet(1, 6, c, 6000, s, 53, struct.pack("!H", len(q)) + q)
+    tracker.packet(2, 6, s, 53, c, 6000, struct.pack("!H", len(r) + 100) + r)  # continues later: skipped
+    tracker.packet(3, 6, s, 53, c, 6000, struct.pack("!H", len(r)) + r)
+    assert len(seen) == 1
+    key, query, response = seen[0]
+    assert key[4] == 6
+    assert query.qtype == "AXFR"
+    assert response["rcode"] == "NOERROR"
