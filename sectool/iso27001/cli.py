@@ -246,3 +246,19 @@ def soa(
         SoaFormat.html: lambda: soa_html(rows, register, lang.value),
     }[fmt]()
     _emit(text, None)
+
+
+@app.command()
+def convert(
+    file: Path = FILE_ARG,
+    output: Path = typer.Option(
+        ..., "--output", "-o", help="Target: NAME.csv (with NAME.assets/.soa/.register.csv) or NAME.xlsx."
+    ),
+    assets: Path | None = ASSETS_OPT,
+    soa_file: Path | None = SOA_FILE_OPT,
+) -> None:
+    """Write a register as CSV files or one XLSX workbook (e.g. YAML -> spreadsheet and back)."""
+    from sectool.iso27001.tabular_export import write_tables
+
+    for path in write_tables(_load(file, assets, soa_file), output):
+        err.print(f"wrote {path}", markup=False, highlight=False)

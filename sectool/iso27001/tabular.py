@@ -36,7 +36,6 @@ __all__ = [
     "csv_siblings",
     "load_csv",
     "load_xlsx",
-    "to_tables",
 ]
 
 #: column -> required. Order is the documented (and exported) column order.
@@ -426,75 +425,3 @@ def load_xlsx(path: Path) -> Register:
     assert risks is not None
     assert assets is not None
     return _assemble(risks, assets, soa, meta, path.parent)
-
-
-# -- the other way: a register as tables (for exporting a YAML register to CSV/XLSX) ----------------------
-
-
-def _level(value: Any) -> Any:
-    return "" if value is None else value
-
-
-def _control_cell(refs: Sequence[Any]) -> str:
-    return "; ".join(":".join([r.control, r.status, *([r.reduces] if r.reduces else [])]) for r in refs)
-
-
-def to_tables(register: Register) -> dict[str, tuple[list[str], list[list[Any]]]]:
-    """``{"risks"|"assets"|"soa"|"register": (header, rows)}``, the CSV/XLSX form of ``register``."""
-    risks = []
-    for r in register.risks:
-        acc = r.acceptance
-        risks.append(
-            [
-                r.id,
-                r.title,
-                r.description,
-                "; ".join(r.assets),
-                r.threat,
-                r.vulnerability,
-                r.owner or "",
-                r.likelihood,
-                r.impact,
-                _control_cell(r.existing_controls),
-                _control_cell(r.planned_controls),
-                r.treatment,
-                acc.approved_by if acc else "",
-                acc.date.isoformat() if acc else "",
-                acc.expiry.isoformat() if acc else "",
-                acc.justification if acc else "",
-                r.next_review.isoformat() if r.next_review else "",
-                _level(r.residual.likelihood if r.residual else None),
-                _level(r.residual.impact if r.residual else None),
-            ]
-        )
-    assets = []
-    for a in register.assets:
-        c = a.classification
-        assets.append(
-            [
-                a.id,
-                a.name,
-                a.owner or "",
-                a.description,
-                "; ".join(a.data_categories),
-                _level(c.confidentiality if c else None),
-                _level(c.integrity if c else None),
-                _level(c.availability if c else None),
-            ]
-        )
-    soa = [
-        [e.control, "yes" if e.applicable else "no", e.justification, e.status or ""] for e in register.soa
-    ]
-    meta: list[list[Any]] = [["name", register.name], ["organisation", register.organisation]]
-    if register.appetite:
-        meta.append(["appetite", register.appetite])
-    if register.matrix:
-        meta.append(["matrix", register.matrix])
-    if register.control_effect is not None:
-        meta += [[f"control_effect.{k}", v] for k, v in register.control_effect.model_dump().items()]
-    return {
-        "risks": (list(RISK_COLUMNS), risks),
-        "assets": (list(ASSET_COLUMNS), assets),
-        "soa": (list(SOA_COLUMNS), soa),
-        "register": (list(REGISTER_COLUMNS), meta),
-    }

@@ -150,3 +150,22 @@ def test_csv_missing_column_exits_2(tmp_path: Path, capsys: pytest.CaptureFixtur
     (tmp_path / "r.assets.csv").write_text("id,name\n", "utf-8")
     assert main(["risk", "score", str(tmp_path / "r.csv")]) == 2
     assert "r.csv:1, field 'impact': missing column 'impact'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("target", ["reg.csv", "reg.xlsx"])
+def test_convert_round_trip(
+    example: Path, tmp_path: Path, target: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / target
+    assert main(["risk", "convert", str(example), "-o", str(out)]) == 0
+    assert main(["risk", "score", str(example), *AS_OF, "-f", "csv"]) == 0
+    expected = capsys.readouterr().out
+    assert main(["risk", "score", str(out), *AS_OF, "-f", "csv"]) == 0
+    assert capsys.readouterr().out == expected
+
+
+def test_convert_rejects_other_targets(
+    example: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["risk", "convert", str(example), "-o", str(tmp_path / "reg.json")]) == 2
+    assert "unsupported output format (got '.json'); expected .csv or .xlsx" in capsys.readouterr().err

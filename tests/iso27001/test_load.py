@@ -10,7 +10,7 @@ import pytest
 from sectool.errors import InputError
 from sectool.fileio import write_csv, write_xlsx
 from sectool.iso27001 import load_register, score_register
-from sectool.iso27001.tabular import to_tables
+from sectool.iso27001.tabular_export import to_tables
 
 
 def _without_source(d: dict[str, Any]) -> dict[str, Any]:
