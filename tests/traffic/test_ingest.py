@@ -185,3 +185,25 @@ def test_one_damaged_file_does_not_stop_the_others(
     assert "bad.ndjson:2, field 'nope'" in captured.err
     assert "read 9" in captured.out  # 1 valid line + 8 events of the capture
     assert len(out.read_text().splitlines()) == 9
+
+
+def test_elasticsearch_and_local_file_in_one_pass(
+    es_url: str, es_prefix: str, tmp_path: Path, sample_packets: list[Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from elasticsearch import Elasticsearch
+    from scapy.utils import wrpcap
+
+    pcap = tmp_path / "s.pcap"
+    wrpcap(str(pcap), sample_packets)
+    out = tmp_path / "e.parquet"
+    assert (
+        main(["traffic", "ingest", str(pcap), "--es", es_url, "--index-prefix", es_prefix, "--to", str(out)])
+        == 0
+    )
+    text = capsys.readouterr().out
+    assert "indexed 8" in text
+    assert "written 8" in text
+    assert len(read_local([out])) == 8
+    client = Elasticsearch(es_url)
+    assert client.count(index=f"{es_prefix}-*")["count"] == 8
+    client.close()
