@@ -8,6 +8,7 @@ from pathlib import Path
 
 from pydantic import Field, model_validator
 
+from sectool.errors import InputError
 from sectool.fileio import atomic_write_text
 from sectool.playbook.steps import Params, RunContext, StepOutcome, StepUnavailable, register_step
 from sectool.report.model import DataSource
@@ -69,7 +70,8 @@ def risk_score_step(params: RiskScoreParams, ctx: RunContext) -> StepOutcome:
 class AuditCollectParams(Params):
     """Collect clinic results: from the database, an admin export, answer files, or the examples."""
 
-    #: SQLAlchemy URL of the self-assessment database; ``env`` uses the configured default.
+    #: SQLAlchemy URL or SQLite file of the self-assessment database; ``env``: $SECTOOL_AUDIT_DB,
+    #: else ``.sectool/audit.sqlite`` under the working directory.
     db: str | None = None
     export: str | None = None
     answers: list[str] | None = None
@@ -90,6 +92,27 @@ class AuditCollectParams(Params):
         return self
 
 
+def _db_url(value: str, ctx: RunContext) -> str:
+    """The database URL: ``env`` means ``$SECTOOL_AUDIT_DB`` or ``<workdir>/.sectool/audit.sqlite``;
+    a plain path is an SQLite file under the working directory. A missing SQLite file is an
+    error (a report from an empty, just-created database would silently say "no clinics")."""
+    import os
+
+    if value == "env":
+        value = os.environ.get("SECTOOL_AUDIT_DB", "").strip() or ".sectool/audit.sqlite"
+    if "://" in value:
+        url = value
+        path = Path(value.removeprefix("sqlite:///")) if value.startswith("sqlite:///") else None
+    else:
+        path = ctx.path(value)
+        url = f"sqlite:///{path}"
+    if path is not None and not path.is_file():
+        raise InputError(
+            "audit database not found", file=path, field="db", expected="an existing SQLite file"
+        )
+    return url
+
+
 def _answer_files(ctx: RunContext, items: list[str]) -> list[Path]:
     files: list[Path] = []
     for item in items:
@@ -107,9 +130,9 @@ def audit_collect_step(params: AuditCollectParams, ctx: RunContext) -> StepOutco
     period = parse_period(params.period, as_of=ctx.until.date())
     as_of = min(period.end, ctx.until.date())
     if params.db is not None:
-        url = None if params.db == "env" else params.db
+        url = _db_url(params.db, ctx)
         practice = collect.practice_from_store(url, period=period)
-        location = redact_url(url) if url else "configured database"
+        location = redact_url(url)
     elif params.export is not None:
         practice = collect.practice_from_export(ctx.path(params.export))
         location = str(ctx.path(params.export))
