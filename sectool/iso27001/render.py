@@ -165,9 +165,9 @@ def score_table(scored: ScoredRegister, top: int | None = None, lang: str = "en"
 
     lab = _MD["da" if lang == "da" else "en"]
     levels = scored.matrix.risk_levels
-    appetite = levels[scored.appetite].name if scored.appetite is not None else "-"
+    appetite = levels[scored.appetite].label.get(lang) if scored.appetite is not None else "-"
     table = Table(
-        title=Text(f"{scored.register.name} · {scored.as_of.isoformat()} · appetite {appetite}"),
+        title=Text(f"{scored.register.name} · {scored.as_of.isoformat()} · {lab['appetite']}: {appetite}"),
         header_style="bold",
     )
     # Rank and id never wrap; the title gets the most room and at least 16 characters.
