@@ -105,6 +105,12 @@ class Translator:
             return value.strftime("%Y-%m-%d %H:%M") + " UTC"
         return value.isoformat()
 
+    def label(self, prefix: str, value: str | None) -> str:
+        """The text of a coded value (``det_port_scan``, ``treatment_accept``), or the code itself."""
+        if value is None:
+            return "–"
+        return load_texts(self.lang).get(f"{prefix}_{value}", value)
+
     def severity(self, value: str) -> str:
         return self(f"sev_{value}")
 

@@ -88,7 +88,10 @@ def chart_svgs(report: Report, t: Translator) -> dict[str, Markup]:
         out["detectors"] = Markup(  # noqa: S704  # nosec B704
             charts.stacked_hbars(
                 [
-                    (row.detector, [(getattr(row, s), charts.SEVERITY_COLOURS[s]) for s in SEVERITIES])
+                    (
+                        t.label("det", row.detector),
+                        [(getattr(row, s), charts.SEVERITY_COLOURS[s]) for s in SEVERITIES],
+                    )
                     for row in tr.by_detector
                 ],
                 title=t("by_detector_h"),

@@ -261,7 +261,11 @@ def _traffic(x: TrafficSection | None, t: Translator) -> list[str]:
         out += _table(
             [t("col_detector"), *[t.severity(s) for s in SEVERITIES], t("col_total")],
             [
-                [md_escape(d.detector), *[t.count(getattr(d, s)) for s in SEVERITIES], t.count(d.total)]
+                [
+                    md_escape(t.label("det", d.detector)),
+                    *[t.count(getattr(d, s)) for s in SEVERITIES],
+                    t.count(d.total),
+                ]
                 for d in x.by_detector
             ],
             right=range(1, len(SEVERITIES) + 2),
@@ -298,7 +302,7 @@ def _traffic(x: TrafficSection | None, t: Translator) -> list[str]:
             [
                 [
                     t.severity(n.severity),
-                    md_escape(n.detector),
+                    md_escape(t.label("det", n.detector)),
                     md_escape(n.entity) + (f" ({md_escape(n.summary)})" if n.summary else ""),
                     t.date(n.window_start),
                     md_escape(", ".join(n.techniques)) or "–",

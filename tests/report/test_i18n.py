@@ -36,6 +36,7 @@ def test_every_key_used_by_code_exists() -> None:
     dynamic |= {f"section_{v}" for v in ("risk", "practice", "traffic", "previous")}
     dynamic |= {"target_at_least", "target_at_most", "bucket_day", "bucket_week"}
     dynamic |= {f"trend_{v}" for v in ("improved", "worse", "unchanged")}
+    dynamic |= {f"treatment_{v}" for v in ("mitigate", "accept", "avoid", "transfer")}
     assert used, "the scan found the calls"
     assert not (used | dynamic) - keys
 
@@ -60,3 +61,17 @@ def test_number_formats(lang: str, count: str, share: str, number: str, change: 
 
 def test_languages() -> None:
     assert LANGS == ("da", "en")
+
+
+def test_every_detector_and_treatment_has_a_label() -> None:
+    from sectool.iso27001.model import Risk
+    from sectool.traffic.detect.detectors import DETECTORS
+
+    texts = load_texts("da")
+    assert {f"det_{name}" for name in DETECTORS} <= set(texts)
+    treatments = Risk.model_fields["treatment"].annotation.__args__  # type: ignore[union-attr]
+    assert {f"treatment_{v}" for v in treatments} <= set(texts)
+    t = Translator("da")
+    assert t.label("det", "port_scan") == "Portskanning"
+    assert t.label("det", "custom_detector") == "custom_detector"
+    assert t.label("treatment", None) == "–"
