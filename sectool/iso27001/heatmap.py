@@ -29,7 +29,7 @@ TIER_LABELS: dict[str, dict[str, str]] = {
     "da": {
         "inherent": "Iboende",
         "current": "Aktuel",
-        "residual": "Rest",
+        "residual": "Restrisiko",
         "likelihood": "Sandsynlighed",
         "impact": "Konsekvens",
         "title": "Risikovarmekort",
@@ -73,7 +73,7 @@ def heatmap_svg(scored: ScoredRegister, lang: str = "en", tiers: tuple[TierName,
     n_l, n_i = len(m.likelihood), len(m.impact)
     panel_w = left + n_i * cell
     width = len(tiers) * panel_w + (len(tiers) - 1) * gap + 20
-    height = top + n_l * cell + 90
+    height = top + n_l * cell + 120
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}" font-family="system-ui, sans-serif" font-size="12" role="img">',
@@ -115,7 +115,7 @@ def heatmap_svg(scored: ScoredRegister, lang: str = "en", tiers: tuple[TierName,
                 f"{escape(imp.label.get(lang))}</text>"
             )
         parts.append(
-            f'<text x="{x0 + left + n_i * cell / 2}" y="{height - 8}" text-anchor="middle" '
+            f'<text x="{x0 + left + n_i * cell / 2}" y="{height - 38}" text-anchor="middle" '
             f'font-style="italic">'
             f"{escape(lab['impact'])}</text>"
         )
@@ -123,5 +123,12 @@ def heatmap_svg(scored: ScoredRegister, lang: str = "en", tiers: tuple[TierName,
             f'<text x="{x0 + 12}" y="{top + n_l * cell / 2}" text-anchor="middle" font-style="italic" '
             f'transform="rotate(-90 {x0 + 12} {top + n_l * cell / 2})">{escape(lab["likelihood"])}</text>'
         )
+    # Legend: one swatch per risk level, lowest first.
+    x = 10
+    for risk_level in m.risk_levels:
+        label = risk_level.label.get(lang)
+        parts.append(f'<rect x="{x}" y="{height - 22}" width="14" height="14" fill="{risk_level.colour}"/>')
+        parts.append(f'<text x="{x + 20}" y="{height - 10}">{escape(label)}</text>')
+        x += 30 + 8 * len(label)
     parts.append("</svg>")
     return "\n".join(parts) + "\n"

@@ -48,7 +48,7 @@ def test_heatmap_counts_match_the_tiers(example: Path, as_of: dt.date) -> None:
                 assert grid[li - 1][ii - 1] == expected.get((li, ii), 0)
     svg = heatmap_svg(scored, "da")
     assert "Iboende" in svg
-    assert svg.count("<rect") == 75
+    assert svg.count('stroke="#ffffff"') == 75
 
 
 def test_register_matrix_path_is_relative_to_the_register(tmp_path: Path, as_of: dt.date) -> None:

@@ -69,7 +69,7 @@ def test_heatmap_terminal_and_svg(example: Path, tmp_path: Path, capsys: pytest.
         assert title in out
     text = svg.read_text("utf-8")
     assert text.startswith("<svg")
-    assert text.count("<rect") == 3 * 25
+    assert text.count('stroke="#ffffff"') == 3 * 25  # matrix cells; the legend has 4 more rects
 
 
 @pytest.mark.parametrize("fmt", ["csv", "md", "html"])
