@@ -155,3 +155,46 @@ def test_config_errors_name_the_line(sim_dir, tmp_path, capsys):
     msg = capsys.readouterr().err
     assert f"{cfg}:3" in msg
     assert "vertical_min_ports" in msg
+
+
+def test_detect_on_elasticsearch_with_findings_index(es_url, capsys):
+    """The same command against the real node: aggregations pushed down, findings upserted
+    into a findings index, and the re-alert state read back from it."""
+    import uuid
+
+    from sectool.traffic.detect.es_connect import connect
+    from sectool.traffic.detect.es_testing import ingested_events
+
+    sim = simulate(31, hours=3)
+    es = connect(es_url)
+    findings_index = f"sectool-test-findings-{uuid.uuid4().hex[:8]}"
+    try:
+        with ingested_events(es, sim.events()) as pattern:
+            args = [
+                "traffic",
+                "detect",
+                "--es",
+                es_url,
+                "--index",
+                pattern,
+                *_range(sim.truth),
+                "--format",
+                "json",
+            ]
+            args += [
+                "--detector",
+                "port_scan",
+                "--detector",
+                "brute_force",
+                "--findings-index",
+                findings_index,
+            ]
+            assert main(args) == 0
+            first = json.loads(capsys.readouterr().out)
+            assert {f["detector"] for f in first["findings"]} == {"port_scan", "brute_force"}
+            es.indices.refresh(index=findings_index)
+            assert es.count(index=findings_index)["count"] == first["new"] + first["repeated"]
+            assert main(args) == 0
+            assert json.loads(capsys.readouterr().out)["new"] == 0
+    finally:
+        es.indices.delete(index=findings_index, ignore_unavailable=True)
