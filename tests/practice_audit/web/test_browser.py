@@ -115,6 +115,7 @@ def test_clinic_fills_saves_reloads_submits_and_sees_the_result(web, page, artif
     expect(page.locator(".site-header")).to_be_hidden()
     expect(page.locator(".downloads")).to_be_hidden()
     expect(bars.first).to_be_visible()
+    page.screenshot(path=str(artifacts_dir / "practice-audit-result-print.png"), full_page=True)
     page.pdf(path=str(artifacts_dir / "practice-audit-result.pdf"), format="A4")
     page.emulate_media(media="screen")
 
