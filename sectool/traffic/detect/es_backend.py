@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sectool.traffic.detect.es_aggs import (
@@ -160,7 +160,7 @@ class ElasticsearchBackend:
         self,
         query_body: Mapping[str, Any],
         group_by: Sequence[str],
-        interval: Any,
+        interval: timedelta | None,
         metrics: Sequence[Metric],
         having: Sequence[Having],
     ) -> Iterator[dict[str, Any]]:
@@ -195,7 +195,7 @@ class ElasticsearchBackend:
         self,
         query_body: Mapping[str, Any],
         group_by: Sequence[str],
-        interval: Any,
+        interval: timedelta | None,
         metrics: Sequence[Metric],
         having: Sequence[Having],
         rows: list[dict[str, Any]],
@@ -206,7 +206,7 @@ class ElasticsearchBackend:
             key = tuple(row[f] for f in group_by)
             return key if interval is None else (*key, _ms(row[WINDOW_START]))
 
-        common = {
+        common: dict[str, Any] = {
             "index": self.index,
             "base_query": query_body,
             "group_by": group_by,
