@@ -64,6 +64,16 @@ def test_clinic_fills_saves_reloads_submits_and_sees_the_result(web, page, artif
     page.goto(f"{web.url}/c/{token}")
     expect(page.locator("html")).to_have_attribute("lang", "da")
     expect(page.locator(".clinic-facts .clinic-name")).to_have_text(clinic.name)  # shown as text
+    unlabelled = page.evaluate(
+        """() => [...document.querySelectorAll('input:not([type=hidden]), textarea, select')]
+                 .filter(el => el.labels.length === 0).map(el => el.id || el.name)"""
+    )
+    assert unlabelled == []
+    unnamed_groups = page.evaluate(
+        """() => [...document.querySelectorAll('fieldset')]
+                 .filter(f => !f.querySelector(':scope > legend')).length"""
+    )
+    assert unnamed_groups == 0
     # part of the form, through the labels (as a screen reader user would)
     page.locator(f"label[for='a-{first.id}-yes']").click()
     page.locator(f"label[for='a-{second.id}-partly']").click()
