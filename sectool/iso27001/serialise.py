@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from sectool.iso27001.catalogue import load_catalogue
+from sectool.iso27001.model import STATUSES
 from sectool.iso27001.scoring import TIERS
 
 if TYPE_CHECKING:
@@ -83,6 +84,52 @@ def _risk(rank: int, s: ScoredRisk, matrix: RiskMatrix) -> dict[str, Any]:
     }
 
 
+def _assets(scored: ScoredRegister) -> list[dict[str, Any]]:
+    """Assets with C/I/A as impact values (already checked against the matrix) and their risks."""
+    m = scored.matrix
+    by_asset: dict[str, list[str]] = {}
+    for s in scored.risks:
+        for asset in s.risk.assets:
+            by_asset.setdefault(asset, []).append(s.risk.id)
+    out = []
+    for a in scored.register.assets:
+        cia = a.classification
+        out.append(
+            {
+                "id": a.id,
+                "name": a.name,
+                "owner": a.owner,
+                "data_categories": list(a.data_categories),
+                "classification": None
+                if cia is None
+                else {
+                    "confidentiality": m.resolve("impact", cia.confidentiality),
+                    "integrity": m.resolve("impact", cia.integrity),
+                    "availability": m.resolve("impact", cia.availability),
+                },
+                "risks": by_asset.get(a.id, []),
+            }
+        )
+    return out
+
+
+def _soa_summary(scored: ScoredRegister) -> dict[str, Any]:
+    from sectool.iso27001.soa import build_soa
+
+    rows = build_soa(scored.register, scored=scored)
+    status = {s: 0 for s in STATUSES}
+    for r in rows:
+        if r.applicable and r.status:
+            status[r.status] += 1
+    return {
+        "controls": len(rows),
+        "applicable": sum(r.applicable is True for r in rows),
+        "not_applicable": sum(r.applicable is False for r in rows),
+        "undecided": sum(r.applicable is None for r in rows),
+        "status": status,
+    }
+
+
 def scored_to_dict(scored: ScoredRegister) -> dict[str, Any]:
     """The documented JSON shape (plain dicts, lists, strings, numbers, booleans, null)."""
     m = scored.matrix
@@ -131,7 +178,9 @@ def scored_to_dict(scored: ScoredRegister) -> dict[str, Any]:
             "residual_above_appetite": sum(s.residual_above_appetite for s in scored.risks),
             "levels": {t: scored.level_counts(t) for t in TIERS},
             "findings": counts,
+            "soa": _soa_summary(scored),
         },
+        "assets": _assets(scored),
         "risks": [_risk(i, s, m) for i, s in enumerate(scored.risks, start=1)],
         "above_appetite": [s.risk.id for s in scored.above_appetite],
         "heatmap": heatmap,

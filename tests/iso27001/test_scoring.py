@@ -289,6 +289,7 @@ def test_json_shape_is_stable(example: Path, as_of: dt.date) -> None:
     d = score_register(load_register(example), as_of=as_of).to_dict()
     assert d["schema_version"] == 1
     assert set(d) == {
+        "assets",
         "schema_version",
         "kind",
         "as_of",
@@ -331,3 +332,13 @@ def test_register_control_effect_merges_with_the_matrix(tmp_path: Path) -> None:
         control_effect={"max_reduction": 2},
     ).risks[0]
     assert raised.current.likelihood == 1
+
+
+def test_json_assets_and_soa_summary(example: Path, as_of: dt.date) -> None:
+    d = score_register(load_register(example), as_of=as_of).to_dict()
+    fmk = next(a for a in d["assets"] if a["id"] == "fmk")
+    assert fmk["classification"] == {"confidentiality": 4, "integrity": 5, "availability": 5}
+    assert "R-01" in fmk["risks"]
+    soa = d["summary"]["soa"]
+    assert (soa["controls"], soa["applicable"], soa["not_applicable"], soa["undecided"]) == (93, 91, 2, 0)
+    assert sum(soa["status"].values()) == 91
