@@ -13,16 +13,29 @@ from sectool.errors import InputError
 _SEVERITIES = ("low", "medium", "high", "critical")
 
 
-def _time(value: str | None, name: str) -> datetime | None:
+def _time(value: str | None, name: str, now: datetime | None = None) -> datetime | None:
+    """ISO 8601, or (given ``now``) ``now`` and ``-<duration>`` such as ``-24h`` (cron-friendly)."""
     if value is None:
         return None
+    from sectool.traffic.detect.config import parse_duration
     from sectool.traffic.detect.findings import parse_time
 
+    text = value.strip()
+    if now is not None and text == "now":
+        return now
+    if now is not None and text.startswith("-"):
+        try:
+            return now - parse_duration(text[1:])
+        except ValueError:
+            pass
     try:
-        return parse_time(value)
+        return parse_time(text)
     except ValueError:
         raise InputError(
-            "not a date and time", field=name, value=value, expected="ISO 8601, e.g. 2026-03-03T00:00:00Z"
+            "not a date and time",
+            field=name,
+            value=value,
+            expected="ISO 8601 (2026-03-03T00:00:00Z), 'now', or a duration back from now (-24h)",
         ) from None
 
 
@@ -39,8 +52,10 @@ def register(app: typer.Typer) -> None:
         index: str = typer.Option(
             None, "--index", help="Index pattern of the events, e.g. sectool-events-*."
         ),
-        since: str = typer.Option(..., "--since", help="Start of the range (ISO 8601, inclusive)."),
-        until: str = typer.Option(..., "--until", help="End of the range (ISO 8601, exclusive)."),
+        since: str = typer.Option(
+            ..., "--since", help="Start (ISO 8601, inclusive), or e.g. -24h (back from now)."
+        ),
+        until: str = typer.Option(..., "--until", help="End (ISO 8601, exclusive), or now."),
         detector: list[str] = typer.Option(
             None, "--detector", "-d", help="Run only this detector; repeatable."
         ),
@@ -100,10 +115,10 @@ def register(app: typer.Typer) -> None:
                 raise InputError(
                     "unknown detector", field="--detector", value=name, expected=", ".join(DETECTORS)
                 )
-        t0, t1 = _time(since, "--since"), _time(until, "--until")
+        now = _time(now_, "--now") or datetime.now(UTC)
+        t0, t1 = _time(since, "--since", now), _time(until, "--until", now)
         assert t0 is not None
         assert t1 is not None
-        now = _time(now_, "--now") or datetime.now(UTC)
         cfg = load_config(config)
         specs = build_detectors(cfg, list(detector) if detector else None)
 
@@ -121,15 +136,22 @@ def register(app: typer.Typer) -> None:
 
             es = connect(es_url)
             backend = ElasticsearchBackend(es, index)
-        run = run_detectors(
-            specs,
-            backend,  # type: ignore[arg-type]
-            since=t0,
-            until=t1,
-            config=cfg,
-            now=now,
-            skip_missing_fields=not detector,
-        )
+        from rich.progress import Progress
+
+        from sectool.console import progress_enabled
+
+        with Progress(console=err, disable=not progress_enabled(), transient=True) as progress:
+            task = progress.add_task("detecting", total=len(specs))
+            run = run_detectors(
+                specs,
+                backend,  # type: ignore[arg-type]
+                since=t0,
+                until=t1,
+                config=cfg,
+                now=now,
+                skip_missing_fields=not detector,
+                on_detector=lambda name: progress.update(task, advance=1, description=name),
+            )
         previous = read_jsonl(state) if state is not None else []
         if es is not None and findings_index:
             from sectool.traffic.detect.es_sink import read_findings

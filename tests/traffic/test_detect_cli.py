@@ -198,3 +198,12 @@ def test_detect_on_elasticsearch_with_findings_index(es_url, capsys):
             assert json.loads(capsys.readouterr().out)["new"] == 0
     finally:
         es.indices.delete(index=findings_index, ignore_unavailable=True)
+
+
+def test_relative_range(sim_dir, capsys):
+    out, truth = sim_dir
+    args = ["traffic", "detect", str(out / "events.parquet"), "--detector", "port_scan", "--format", "json"]
+    assert main([*args, "--since", "-4h", "--until", "now", "--now", truth["end"]]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["until"] == truth["end"]
+    assert doc["since"] == truth["attack_period"]["start"]  # 8 h simulation: attacks in the last 4 h

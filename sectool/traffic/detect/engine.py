@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -33,6 +33,7 @@ def run_detectors(
     config: DetectConfig,
     now: datetime,
     skip_missing_fields: bool = False,
+    on_detector: Callable[[str], None] | None = None,
 ) -> DetectionRun:
     """Run ``specs`` over ``[since, until)``.
 
@@ -40,6 +41,7 @@ def run_detectors(
         skip_missing_fields: When the events lack a field a detector needs, skip that detector
             and record why (used when running *all* detectors over data that has, say, no
             authentication events); otherwise the :class:`InputError` propagates.
+        on_detector: Called with each detector's name when it is done (progress bars).
     """
     if since.tzinfo is None or until.tzinfo is None:
         raise InputError(
@@ -65,8 +67,12 @@ def run_detectors(
                 and "ECS field" in exc.expected
             ):
                 run.skipped[spec.name] = str(exc)
+                if on_detector is not None:
+                    on_detector(spec.name)
                 continue
             raise
         run.buckets[spec.name] = sum(len(t) for t in tables.values())
         run.findings.extend(score(spec, tables, ctx))
+        if on_detector is not None:
+            on_detector(spec.name)
     return run
