@@ -18,6 +18,7 @@ review_not_scheduled       info      the risk has no next review date
 appetite_not_set           warning   the register has no risk appetite (nothing is flagged)
 soa_missing                warning   the register has no SoA section
 soa_not_assessed           info      a control is neither in the SoA nor referenced by a risk
+soa_status_mismatch        info      a risk counts on a control as further along than the SoA says
 =========================  ========  ==========================================================
 """
 
@@ -85,6 +86,11 @@ FINDING_CODES: dict[str, tuple[Severity, str, str]] = {
         "warning",
         "the register has no Statement of Applicability section",
         "registret har ingen anvendelseserklæring (SoA)",
+    ),
+    "soa_status_mismatch": (
+        "info",
+        "risk {risk} counts on {control} as {status}, but the SoA says {soa} (check the scope)",
+        "risiko {risk} regner med {control} som {status}, men SoA'en angiver {soa} (kontrollér omfanget)",
     ),
     "soa_not_assessed": (
         "info",

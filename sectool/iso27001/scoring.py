@@ -48,6 +48,7 @@ __all__ = [
 
 TierName = Literal["inherent", "current", "residual"]
 TIERS: tuple[TierName, ...] = ("inherent", "current", "residual")
+_PROGRESS = {"not_implemented": 0, "planned": 1, "partially": 2, "implemented": 3}
 
 
 class Tier(NamedTuple):
@@ -395,4 +396,19 @@ def _register_findings(register: Register, catalogue: Catalogue, appetite: int |
     for control in catalogue:
         if control.id not in decided and control.id not in referenced:
             found.append(make_finding("soa_not_assessed", control=control.id))
+    # A risk may not count on a control as further along than the SoA says it is.
+    soa_status = {e.control: e.status for e in register.soa if e.applicable and e.status}
+    for risk in register.risks:
+        for ref in risk.existing_controls:
+            stated = soa_status.get(ref.control)
+            if stated is not None and _PROGRESS[ref.status] > _PROGRESS[stated]:
+                found.append(
+                    make_finding(
+                        "soa_status_mismatch",
+                        risk=risk.id,
+                        control=ref.control,
+                        status=ref.status,
+                        soa=stated,
+                    )
+                )
     return found

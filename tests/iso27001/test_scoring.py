@@ -342,3 +342,26 @@ def test_json_assets_and_soa_summary(example: Path, as_of: dt.date) -> None:
     soa = d["summary"]["soa"]
     assert (soa["controls"], soa["applicable"], soa["not_applicable"], soa["undecided"]) == (93, 91, 2, 0)
     assert sum(soa["status"].values()) == 91
+
+
+@pytest.mark.parametrize(
+    ("risk_status", "soa_status", "flagged"),
+    [
+        ("implemented", "partially", True),
+        ("partially", "planned", True),
+        ("partially", "implemented", False),
+        ("planned", "planned", False),
+    ],
+)
+def test_soa_status_mismatch(tmp_path: Path, risk_status: str, soa_status: str, flagged: bool) -> None:
+    scored = _score(
+        tmp_path,
+        {"existing_controls": [{"control": "A.8.5", "status": risk_status}]},
+        soa=[{"control": "A.8.5", "applicable": True, "status": soa_status}],
+    )
+    found = [f for f in scored.findings if f.code == "soa_status_mismatch"]
+    assert bool(found) is flagged
+    if flagged:
+        assert found[0].message == (
+            f"risk R1 counts on A.8.5 as {risk_status}, but the SoA says {soa_status} (check the scope)"
+        )
