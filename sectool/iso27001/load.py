@@ -90,7 +90,8 @@ def check_references(register: Register) -> None:
         for i, item_id in enumerate(ids):
             if item_id in seen:
                 _, first_line = register.origin.locate((section, seen[item_id], "id"))
-                where = f" (first at line {first_line})" if first_line else ""
+                unit = "row" if register.origin.tabular else "line"
+                where = f" (first at {unit} {first_line})" if first_line else ""
                 raise _fail(register, (section, i, "id"), f"duplicate {section[:-1]} id{where}", item_id)
             seen[item_id] = i
     soa_seen: set[str] = set()

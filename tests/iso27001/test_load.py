@@ -263,3 +263,12 @@ def test_xlsx_numeric_cells(tmp_path: Path, as_of: dt.date) -> None:
     assert register.control_effect.max_reduction == 1
     risk = score_register(register, as_of=as_of).risks[0]
     assert (risk.inherent.likelihood, risk.inherent.impact) == (3, 4)
+
+
+def test_csv_duplicate_risk_id_names_both_rows(example: Path, tmp_path: Path) -> None:
+    path = _csv_folder(example, tmp_path)
+    _edit(path, "\nR-02,", "\nR-01,")
+    with pytest.raises(
+        InputError, match=r"reg\.csv:3, field 'id': duplicate risk id \(first at row 2\) \(got 'R-01'\)"
+    ):
+        load_register(path)
