@@ -12,6 +12,7 @@ grows linearly with the number of findings.
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import sys
 import tempfile
@@ -85,7 +86,8 @@ def _markdown(sizes: dict[str, int], res: dict[str, Any]) -> str:
         f"Input: {sizes['clinics']:,} clinics, {sizes['risks']:,} risks, {sizes['findings']:,} findings "
         f"(synthetic, `sectool.report.sample`). Machine: {platform.machine()}, "
         f"Python {platform.python_version()}, "
-        "shared 2-core VM. Best of 3 (PDF: 1 run).",
+        f"load average {os.getloadavg()[0]:.1f} at the end of the run (a shared machine: figures are upper "
+        "bounds). Best of 3 (PDF: 1 run).",
         "",
         "| stage | seconds |",
         "|---|---:|",
