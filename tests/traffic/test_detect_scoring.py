@@ -8,7 +8,8 @@ import pytest
 
 from sectool.traffic.detect.config import DetectConfig, WorkingHours
 from sectool.traffic.detect.detectors import DETECTORS, build_detectors
-from sectool.traffic.detect.scorers import beacon_score, outside_calendar
+from sectool.traffic.detect.scorers_events import outside_calendar
+from sectool.traffic.detect.scorers_net import beacon_score
 from sectool.traffic.detect.scoring import ScoreContext, bowley_skew, entropy, mad, median, score
 
 T0 = datetime(2026, 3, 3, 10, tzinfo=UTC)
@@ -147,3 +148,12 @@ def test_disabled_detectors_are_left_out_unless_named():
     cfg = DetectConfig.model_validate({"detectors": {"beaconing": {"enabled": False}}})
     assert "beaconing" not in [s.name for s in build_detectors(cfg)]
     assert [s.name for s in build_detectors(cfg, ["beaconing"])] == ["beaconing"]
+
+
+def test_every_detector_has_danish_and_english_labels():
+    from sectool.traffic.detect.detectors import LABELS, label
+
+    assert set(LABELS) == set(DETECTORS)
+    for name in DETECTORS:
+        assert label(name, "da")[1] != label(name, "en")[1]  # the explanation is translated
+        assert all(text for text in label(name, "da") + label(name, "en"))

@@ -26,7 +26,7 @@ from sectool.traffic.detect.spec import (
     Terms,
 )
 
-__all__ = ["DETECTORS", "build_detectors"]
+__all__ = ["DETECTORS", "LABELS", "build_detectors", "label"]
 
 NETWORK = Eq("event.category", "network")
 SRC, DST = "source.ip", "destination.ip"
@@ -324,3 +324,64 @@ def build_detectors(cfg: DetectConfig, names: list[str] | None = None) -> list[D
     if names:
         return [DETECTORS[n](cfg) for n in DETECTORS if n in names]
     return [DETECTORS[n](cfg) for n in DETECTORS if getattr(cfg.detectors, n).enabled]
+
+
+#: Names and one-line explanations of the detectors for reports read by clinics and the forum.
+LABELS: dict[str, dict[str, tuple[str, str]]] = {
+    "volume_spike": {
+        "en": ("Volume spike", "Traffic of a host far above its own normal level."),
+        "da": ("Usædvanlig trafikmængde", "En værts trafik ligger langt over dens normale niveau."),
+    },
+    "port_scan": {
+        "en": ("Port scan", "Many ports on one host, or one port on many hosts, were probed."),
+        "da": ("Portscanning", "Mange porte på én vært eller én port på mange værter blev afprøvet."),
+    },
+    "beaconing": {
+        "en": (
+            "Beaconing",
+            "An internal host contacts an external address at regular intervals (command and control).",
+        ),
+        "da": (
+            "Beaconing",
+            "En intern vært kontakter en ekstern adresse med faste mellemrum (fjernstyring).",
+        ),
+    },
+    "dns_tunnelling": {
+        "en": ("DNS tunnelling", "Data hidden in many long, random-looking DNS names of one domain."),
+        "da": ("DNS-tunnelering", "Data skjult i mange lange, tilfældige DNS-navne under ét domæne."),
+    },
+    "exfiltration": {
+        "en": ("Exfiltration", "Unusually much data sent from an internal host to an external address."),
+        "da": ("Dataudtræk", "Usædvanligt meget data sendt fra en intern vært til en ekstern adresse."),
+    },
+    "brute_force": {
+        "en": (
+            "Password guessing",
+            "Many failed logons: brute force, or one source trying many accounts (spraying).",
+        ),
+        "da": (
+            "Gætning af adgangskoder",
+            "Mange fejlede logins: brute force eller én kilde, der prøver mange konti.",
+        ),
+    },
+    "new_destination": {
+        "en": ("New external destination", "A server talks to an external address it never used before."),
+        "da": (
+            "Ny ekstern modpart",
+            "En server kommunikerer med en ekstern adresse, den ikke har brugt før.",
+        ),
+    },
+    "silent_source": {
+        "en": ("Silent source", "A sensor, site or log source that normally sends has stopped."),
+        "da": ("Tavs kilde", "En sensor, lokation eller logkilde, der normalt sender, er holdt op."),
+    },
+    "off_hours_admin": {
+        "en": ("Off-hours administration", "SSH, RDP or SMB sessions outside working hours."),
+        "da": ("Administration uden for arbejdstid", "SSH-, RDP- eller SMB-sessioner uden for arbejdstiden."),
+    },
+}
+
+
+def label(detector: str, lang: str = "en") -> tuple[str, str]:
+    """(name, explanation) of a detector in ``lang`` (``en`` or ``da``)."""
+    return LABELS[detector]["da" if lang == "da" else "en"]

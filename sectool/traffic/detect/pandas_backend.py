@@ -117,29 +117,21 @@ class PandasBackend:
             if allowed is not None and len(allowed) == 0:
                 return empty_table(query)
         agg = _Aggregator(query)
+        # Parquet chunks carry every column, JSONL chunks only the fields their events have:
+        # a field is missing only if no chunk of the whole read had it.
         seen: set[str] = set()
         any_rows = False
         for chunk in self._source(sorted(query.fields), lo, hi):
             seen |= set(chunk.columns)
-            if len(chunk) == 0:
-                continue
-            any_rows = True
-            self._check_fields(query, seen, final=False)
-            agg.add(_prepare(chunk, query, allowed))
+            if len(chunk):
+                any_rows = True
+                agg.add(_prepare(chunk, query, allowed))
         if any_rows:
-            self._check_fields(query, seen, final=True)
+            for f in sorted(query.fields - seen):
+                raise missing_field_error(f, self._where)
         return agg.result()
 
     # ------------------------------------------------------------------ internals
-    def _check_fields(self, query: Query, seen: set[str], *, final: bool) -> None:
-        # Parquet chunks carry every column; JSONL chunks only those present, so a field is
-        # missing only if no chunk of the whole read had it.
-        if not final:
-            return
-        for f in sorted(query.fields):
-            if f not in seen:
-                raise missing_field_error(f, self._where)
-
     def _candidates(self, query: Query, since: datetime, until: datetime) -> Any:
         import pandas as pd
 

@@ -1,6 +1,7 @@
 """From bucket tables to findings: the context, shared statistics, and the dispatcher.
 
-The per-detector formulas live in :mod:`sectool.traffic.detect.scorers`; this module holds
+The per-detector formulas live in :mod:`~sectool.traffic.detect.scorers_net` and
+:mod:`~sectool.traffic.detect.scorers_events`; this module holds
 what they share: robust statistics (median, MAD, Bowley skew), Shannon entropy, the score
 to severity mapping, and the builder of a finding with its reproducing Elasticsearch query.
 """
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from sectool.traffic.detect.config import DetectConfig
 from sectool.traffic.detect.filters import And, Eq, Filter, Range, to_es, to_kql
 from sectool.traffic.detect.findings import Entity, EntityKind, Finding, severity_for
-from sectool.traffic.detect.spec import DetectorSpec, Query
+from sectool.traffic.detect.spec import WINDOW_START, DetectorSpec, Query
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -61,7 +62,8 @@ def scorer(name: str) -> Callable[[Scorer], Scorer]:
 
 def score(spec: DetectorSpec, tables: Mapping[str, pd.DataFrame], ctx: ScoreContext) -> list[Finding]:
     """Turn the bucket tables of ``spec`` into findings, sorted by window, then entity."""
-    import sectool.traffic.detect.scorers  # noqa: F401  (registers the scorers)
+    import sectool.traffic.detect.scorers_events
+    import sectool.traffic.detect.scorers_net  # noqa: F401  (importing registers the scorers)
 
     found = SCORERS[spec.scorer](spec, tables, ctx)
     return sorted(found, key=lambda f: (f.window_start, f.entity.value, f.window_end))
@@ -156,3 +158,49 @@ def make_finding(
         query={"dsl": {"query": to_es(flt)}, "kql": to_kql(flt)},
         techniques=tuple(techniques if techniques is not None else spec.techniques),
     )
+
+
+# --------------------------------------------------------------------------- table helpers
+
+
+def query_of(spec: DetectorSpec, name: str) -> Query:
+    return next(q for q in spec.queries if q.name == name)
+
+
+def windows(df: pd.DataFrame, interval: timedelta, ctx: ScoreContext) -> pd.DataFrame:
+    """Rows whose window overlaps ``[since, until)`` (the rest is baseline)."""
+    import pandas as pd
+
+    if df.empty:
+        return df
+    start = pd.Timestamp(ctx.since) - pd.Timedelta(interval)
+    return df.loc[df[WINDOW_START] > start]
+
+
+def rows(df: pd.DataFrame) -> Iterator[dict[str, Any]]:
+    cols = list(df.columns)
+    for values in df.itertuples(index=False, name=None):
+        yield dict(zip(cols, values, strict=True))
+
+
+def grid(start: datetime, end: datetime, interval: timedelta) -> list[datetime]:
+    """Epoch-aligned window starts ``w`` with ``start <= w < end``."""
+    step = interval.total_seconds()
+    first = math.ceil(start.timestamp() / step) * step
+    out = []
+    t = first
+    while t < end.timestamp():
+        out.append(datetime.fromtimestamp(t, tz=start.tzinfo))
+        t += step
+    return out
+
+
+def floor(t: datetime, interval: timedelta) -> datetime:
+    step = interval.total_seconds()
+    return datetime.fromtimestamp(math.floor(t.timestamp() / step) * step, tz=t.tzinfo)
+
+
+def as_ts(t: datetime) -> Any:
+    import pandas as pd
+
+    return pd.Timestamp(t)

@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias
 
 from sectool.traffic.detect.filters import Filter, filter_fields
 
@@ -57,7 +57,7 @@ __all__ = [
 WINDOW_START = "window_start"
 
 #: A bucket table is a plain DataFrame with the shape described in the module docstring.
-BucketTable = "pd.DataFrame"
+BucketTable: TypeAlias = "pd.DataFrame"
 
 
 # --------------------------------------------------------------------------- metrics
@@ -351,4 +351,4 @@ class Backend(Protocol):
     name expected; an unreachable store raises :class:`sectool.errors.ServiceError`.
     """
 
-    def run(self, query: Query, since: datetime, until: datetime) -> pd.DataFrame: ...
+    def run(self, query: Query, since: datetime, until: datetime) -> BucketTable: ...

@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import random
 import string
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -26,7 +26,7 @@ from sectool.traffic.simulate.network import Host, Network
 from sectool.traffic.simulate.normal import HOUR_US, to_datetime
 from sectool.traffic.simulate.record import Recorder
 
-__all__ = ["ATTACK_TYPES", "inject_attacks"]
+__all__ = ["ATTACK_TYPES", "Injector", "baseline_hours", "ext_ip"]
 
 ATTACK_TYPES = (
     "beaconing",
@@ -49,7 +49,7 @@ def _iso(ts_us: int) -> str:
     return to_datetime(ts_us).isoformat().replace("+00:00", "Z")
 
 
-def _ext_ip(rng: random.Random, first: int) -> str:
+def ext_ip(rng: random.Random, first: int) -> str:
     return f"{first}.{rng.randrange(1, 250)}.{rng.randrange(0, 256)}.{rng.randrange(1, 255)}"
 
 
@@ -59,12 +59,12 @@ def off_hours(t: datetime, tz: ZoneInfo) -> bool:
     return local.weekday() >= 5 or not 7 <= local.hour < 18
 
 
-class _Injector:
+class Injector:
     def __init__(self, rec: Recorder, net: Network, rng: random.Random, start: datetime, hours: int) -> None:
         self.rec, self.net, self.rng = rec, net, rng
         self.t0 = int(start.timestamp() * 1_000_000)
         self.end = self.t0 + hours * HOUR_US
-        self.p0 = self.t0 + _baseline_hours(hours) * HOUR_US
+        self.p0 = self.t0 + baseline_hours(hours) * HOUR_US
         self.truth: list[dict[str, Any]] = []
         self.dc = net.sensor_of_site["dc"]
         # The site whose sensor will go silent hosts no attacker, so no attack is lost with it.
@@ -247,7 +247,7 @@ class _Injector:
 
     def exfiltration(self, server: Host) -> None:
         rng, rec = self.rng, self.rec
-        dest = _ext_ip(rng, rng.choice((45, 91, 185)))
+        dest = ext_ip(rng, rng.choice((45, 91, 185)))
         t = self.when(45 * 60_000_000)
         first = t
         for _ in range(6):
@@ -279,7 +279,7 @@ class _Injector:
 
     def brute_force(self, target: Host) -> None:
         rng, rec = self.rng, self.rec
-        attacker = _ext_ip(rng, rng.choice((80, 185, 193)))
+        attacker = ext_ip(rng, rng.choice((80, 185, 193)))
         t = self.when(50 * 60_000_000)
         first = t
         accounts = rng.sample(("root", "admin", "administrator", "ubuntu", "oracle"), 2)
@@ -414,7 +414,7 @@ class _Injector:
 
     def new_destination(self, server: Host) -> None:
         rng, rec = self.rng, self.rec
-        dest = _ext_ip(rng, rng.choice((5, 77, 94)))
+        dest = ext_ip(rng, rng.choice((5, 77, 94)))
         t = self.when(60 * 60_000_000)
         first = t
         for _ in range(rng.randrange(5, 15)):
@@ -472,58 +472,6 @@ class _Injector:
         )
 
 
-def inject_attacks(
-    rec: Recorder, net: Network, rng: random.Random, start: datetime, hours: int
-) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
-    """Record the attacks; returns (ground truth, silenced sensor or ``None``).
-
-    The silenced sensor is ``{"observer": name, "from_us": t}``: the caller drops that
-    sensor's events from ``t`` on (after the attacks, so nothing of the attacks is lost:
-    the silenced site hosts no attacker).
-    """
-    inj = _Injector(rec, net, rng, start, hours)
-    v4 = inj.v4
-    servers = net.servers
-    inj.beaconing(v4[0], _ext_ip(rng, rng.choice((45, 103, 194))))
-    c2_v6 = (
-        f"2a0b:{rng.randrange(0x1000, 0xFFFF):x}:{rng.randrange(1, 0xFFFF):x}::{rng.randrange(1, 0xFFFF):x}"
-    )
-    inj.beaconing(inj.v6[0], c2_v6)
-    inj.vertical_scan(v4[1], rng.choice(servers["db"]))
-    inj.horizontal_scan(v4[2])
-    inj.dns_tunnel(v4[3])
-    inj.dns_tunnel(inj.v6[1])
-    inj.exfiltration(rng.choice(servers["db"]))
-    inj.brute_force(rng.choice(servers["jump"]))
-    inj.spraying(v4[4])
-    inj.off_hours_admin(rng.choice(inj.admins))
-    inj.new_destination(rng.choice(servers["web"]))
-    inj.volume_spike(v4[5], rng.choice(servers["web"]))
-
-    silenced: dict[str, Any] | None = None
-    if inj.end - inj.p0 >= 3 * HOUR_US:
-        sensor = net.sensor_of_site[inj.silent_site]
-        latest = inj.end - 2 * HOUR_US - HOUR_US // 2
-        t = rng.randrange(inj.p0, max(inj.p0, latest) + 1)
-        silenced = {"observer": sensor, "from_us": t}
-        inj.add(
-            "silent_source",
-            ["silent_source"],
-            {"observer.name": sensor},
-            t,
-            inj.end,
-            f"sensor {sensor} stops sending",
-        )
-    inj.truth.sort(key=lambda g: (g["start"], g["type"]))
-    return inj.truth, silenced
-
-
-def _baseline_hours(hours: int) -> int:
+def baseline_hours(hours: int) -> int:
     # 40 % clean baseline, but at least one hour of attacks in a short simulation.
     return min(math.ceil(0.4 * hours), hours - 1)
-
-
-def period(start: datetime, hours: int) -> tuple[datetime, datetime]:
-    """(attack period start, end) for a simulation."""
-    p0 = start + timedelta(hours=_baseline_hours(hours))
-    return p0.astimezone(UTC), (start + timedelta(hours=hours)).astimezone(UTC)

@@ -12,10 +12,10 @@ from typing import Any
 
 from sectool.errors import InputError
 from sectool.traffic.ecs import FIELDS
-from sectool.traffic.simulate.attacks import inject_attacks, period
 from sectool.traffic.simulate.network import INTERNAL_RANGES, build_network
 from sectool.traffic.simulate.normal import generate_normal
 from sectool.traffic.simulate.record import Recorder
+from sectool.traffic.simulate.scenario import inject_attacks, period
 
 __all__ = ["DEFAULT_START", "Simulation", "simulate", "write_simulation"]
 

@@ -1,0 +1,318 @@
+"""Scorers of the connection detectors: volume spike, port scan, beaconing, exfiltration,
+new destination. Formulas are in each docstring and in ``docs/traffic-detection.md``."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from sectool.traffic.detect.findings import Finding
+from sectool.traffic.detect.scoring import (
+    ScoreContext,
+    as_ts,
+    bowley_skew,
+    clip01,
+    grid,
+    mad,
+    make_finding,
+    median,
+    query_of,
+    rows,
+    scorer,
+    to_datetime,
+    windows,
+)
+from sectool.traffic.detect.spec import WINDOW_START, DetectorSpec
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+_MS_HOUR = 3_600_000
+
+
+# --------------------------------------------------------------------------- 1 volume spike
+@scorer("volume_spike")
+def volume_spike(spec: DetectorSpec, tables: Mapping[str, pd.DataFrame], ctx: ScoreContext) -> list[Finding]:
+    """x = bytes of a group in a window; baseline = that group's windows in the ``baseline``
+    period before it (windows without traffic count as 0); m = median, d = MAD.
+    Finding when x >= min_bytes, x >= min_ratio * m and (x - m) / (1.4826 d) >= min_robust_z
+    (d = 0 counts as infinitely far). score = 0.5 + 0.5 * (1 - max(min_bytes, min_ratio * m) / x).
+    """
+    p = spec.params
+    q = query_of(spec, "windows")
+    df = tables["windows"]
+    interval, baseline = p["interval"], p["baseline"]
+    keys = list(q.group_by)
+    out: list[Finding] = []
+    if df.empty:
+        return out
+    hot = windows(df, interval, ctx)
+    hot = hot.loc[hot["sum:network.bytes"] >= p["min_bytes"]]
+    if hot.empty:
+        return out
+    history = {
+        k: dict(zip(g[WINDOW_START], g["sum:network.bytes"], strict=True)) for k, g in df.groupby(keys)
+    }
+    for row in rows(hot):
+        key = tuple(row[k] for k in keys)
+        w = to_datetime(row[WINDOW_START])
+        x = float(row["sum:network.bytes"])
+        series = history[key]  # groupby over a list of keys gives tuple keys
+        base = [float(series.get(as_ts(b), 0.0)) for b in grid(w - baseline, w, interval)]
+        m, d = median(base), mad(base)
+        z = math.inf if d == 0 and x > m else (x - m) / (1.4826 * d) if d else 0.0
+        if x < p["min_ratio"] * m or z < p["min_robust_z"]:
+            continue
+        s = 0.5 + 0.5 * clip01(1 - max(p["min_bytes"], p["min_ratio"] * m) / x)
+        value = " ".join(str(v) for v in key)
+        out.append(
+            make_finding(
+                spec,
+                ctx,
+                query=q,
+                kind="host" if len(keys) == 1 else "service",
+                value=value,
+                fields=list(zip(keys, key, strict=True)),
+                start=w,
+                end=w + interval,
+                score_=s,
+                title=f"{x / 1e6:.0f} MB in {interval}, baseline median {m / 1e6:.1f} MB",
+                evidence={
+                    "bytes": x,
+                    "baseline_median": m,
+                    "baseline_mad": d,
+                    "robust_z": min(z, 1e9),
+                    "events": row["count"],
+                },
+            )
+        )
+    return out
+
+
+# --------------------------------------------------------------------------- 2 port scan
+@scorer("port_scan")
+def port_scan(spec: DetectorSpec, tables: Mapping[str, pd.DataFrame], ctx: ScoreContext) -> list[Finding]:
+    """Vertical: distinct destination ports of one (source, destination) in a window >=
+    vertical_min_ports; horizontal: distinct destination hosts of one (source, port) >=
+    horizontal_min_hosts. score = 0.5 + 0.5 * (1 - threshold / distinct)."""
+    p = spec.params
+    out: list[Finding] = []
+    for name, card, limit in (
+        ("vertical", "cardinality:destination.port", p["vertical_min_ports"]),
+        ("horizontal", "cardinality:destination.ip", p["horizontal_min_hosts"]),
+    ):
+        q = query_of(spec, name)
+        for row in rows(windows(tables[name], p["interval"], ctx)):
+            n = int(row[card])
+            if n < limit:
+                continue
+            w = to_datetime(row[WINDOW_START])
+            src = row["source.ip"]
+            if name == "vertical":
+                dst = row["destination.ip"]
+                fields: list[tuple[str, Any]] = [("source.ip", src), ("destination.ip", dst)]
+                kind, value, title = "pair", f"{src} -> {dst}", f"{n} ports probed on {dst}"
+            else:
+                port = int(row["destination.port"])
+                fields = [("source.ip", src), ("destination.port", port)]
+                kind, value, title = "host", f"{src} -> *:{port}", f"port {port} probed on {n} hosts"
+            out.append(
+                make_finding(
+                    spec,
+                    ctx,
+                    query=q,
+                    kind=kind,  # type: ignore[arg-type]
+                    value=value,
+                    fields=fields,
+                    start=w,
+                    end=w + p["interval"],
+                    score_=0.5 + 0.5 * clip01(1 - limit / n),
+                    title=title,
+                    evidence={
+                        "variant": name,
+                        "distinct": n,
+                        "connections": int(row["count"]),
+                        "first": to_datetime(row["min:@timestamp"]),
+                        "last": to_datetime(row["max:@timestamp"]),
+                    },
+                )
+            )
+    return out
+
+
+# --------------------------------------------------------------------------- 3 beaconing
+def beacon_score(ts_ms: list[int], sizes: list[float]) -> dict[str, float]:
+    """RITA-style beacon score of one pair.
+
+    gaps = differences of the sorted connection times; for gaps and for bytes sent:
+    skew_score = 1 - |Bowley skew|, madm_score = max(0, 1 - 2 * MAD / median), and the
+    component = mean of the two. hist = hours with a connection / hours between the first and
+    the last connection (spread over the day). score = 0.5 gaps + 0.25 bytes + 0.25 hist.
+    """
+    gaps = [float(b - a) for a, b in itertools.pairwise(ts_ms)]
+    med_gap = median(gaps)
+    ts_skew = 1 - abs(bowley_skew(gaps))
+    ts_madm = clip01(1 - 2 * mad(gaps) / med_gap) if med_gap > 0 else 0.0
+    vals = [v for v in sizes if v == v]
+    med_b = median(vals)
+    ds_skew = 1 - abs(bowley_skew(vals)) if vals else 0.0
+    ds_madm = clip01(1 - 2 * mad(vals) / med_b) if med_b > 0 else 0.0
+    hours = {t // _MS_HOUR for t in ts_ms}
+    span = ts_ms[-1] // _MS_HOUR - ts_ms[0] // _MS_HOUR + 1
+    hist = len(hours) / span
+    ts_score, ds_score = (ts_skew + ts_madm) / 2, (ds_skew + ds_madm) / 2
+    return {
+        "score": 0.5 * ts_score + 0.25 * ds_score + 0.25 * hist,
+        "gap_median_s": med_gap / 1000,
+        "gap_bowley_skew": 1 - ts_skew,
+        "gap_mad_over_median": mad(gaps) / med_gap if med_gap > 0 else math.inf,
+        "bytes_median": med_b,
+        "bytes_mad_over_median": mad(vals) / med_b if med_b > 0 else math.inf,
+        "hour_coverage": hist,
+        "ts_score": ts_score,
+        "ds_score": ds_score,
+    }
+
+
+@scorer("beaconing")
+def beaconing(spec: DetectorSpec, tables: Mapping[str, pd.DataFrame], ctx: ScoreContext) -> list[Finding]:
+    """Score every candidate pair with :func:`beacon_score`; finding when score >= min_score."""
+    p = spec.params
+    q = query_of(spec, "series")
+    out: list[Finding] = []
+    for row in rows(tables["series"]):
+        ts = [int(t) for t in row["series:@timestamp"]]
+        if len(ts) < p["min_connections"]:
+            continue
+        sizes = [float(x) for x in row["series:source.bytes"]]
+        st = beacon_score(ts, sizes)
+        if st["score"] < p["min_score"]:
+            continue
+        first, last = to_datetime(ts[0]), to_datetime(ts[-1])
+        if last < ctx.since:
+            continue
+        src, dst = row["source.ip"], row["destination.ip"]
+        out.append(
+            make_finding(
+                spec,
+                ctx,
+                query=q,
+                kind="pair",
+                value=f"{src} -> {dst}",
+                fields=[("source.ip", src), ("destination.ip", dst)],
+                start=first,
+                end=last + timedelta(milliseconds=1),
+                score_=st["score"],
+                title=f"{len(ts)} connections every {st['gap_median_s']:.0f}s "
+                f"(beacon score {st['score']:.2f})",
+                evidence={"connections": len(ts), **{k: v for k, v in st.items() if math.isfinite(v)}},
+            )
+        )
+    return out
+
+
+# --------------------------------------------------------------------------- 5 exfiltration
+@scorer("exfiltration")
+def exfiltration(spec: DetectorSpec, tables: Mapping[str, pd.DataFrame], ctx: ScoreContext) -> list[Finding]:
+    """Per (internal source, external destination, window): sent >= min_bytes, and either
+    sent / (sent + received) >= min_upload_ratio or sent >= baseline_factor * m, where m is the
+    median of the source's bytes sent to all external addresses per window over the baseline
+    (empty windows = 0). score = 0.5 + 0.5 * (1 - min_bytes / sent)."""
+    p = spec.params
+    q = query_of(spec, "pairs")
+    interval = p["interval"]
+    hosts = tables["hosts"]
+    history = (
+        {
+            k: dict(zip(g[WINDOW_START], g["sum:source.bytes"], strict=True))
+            for k, g in hosts.groupby("source.ip")
+        }
+        if not hosts.empty
+        else {}
+    )
+    out: list[Finding] = []
+    for row in rows(windows(tables["pairs"], interval, ctx)):
+        sent, recv = float(row["sum:source.bytes"]), float(row["sum:destination.bytes"])
+        if sent < p["min_bytes"]:
+            continue
+        src, dst = row["source.ip"], row["destination.ip"]
+        w = to_datetime(row[WINDOW_START])
+        series = history.get(src, {})
+        base = [float(series.get(as_ts(b), 0.0)) for b in grid(w - p["baseline"], w, interval)]
+        m = median(base)
+        ratio = sent / (sent + recv) if sent + recv else 0.0
+        if ratio < p["min_upload_ratio"] and sent < p["baseline_factor"] * max(m, 1.0):
+            continue
+        out.append(
+            make_finding(
+                spec,
+                ctx,
+                query=q,
+                kind="pair",
+                value=f"{src} -> {dst}",
+                fields=[("source.ip", src), ("destination.ip", dst)],
+                start=w,
+                end=w + interval,
+                score_=0.5 + 0.5 * clip01(1 - p["min_bytes"] / sent),
+                title=f"{sent / 1e6:.0f} MB sent to {dst} (upload ratio {ratio:.2f})",
+                evidence={
+                    "bytes_sent": sent,
+                    "bytes_received": recv,
+                    "upload_ratio": ratio,
+                    "baseline_median": m,
+                    "connections": int(row["count"]),
+                },
+            )
+        )
+    return out
+
+
+# --------------------------------------------------------------------------- 7 new destination
+@scorer("new_destination")
+def new_destination(
+    spec: DetectorSpec, tables: Mapping[str, pd.DataFrame], ctx: ScoreContext
+) -> list[Finding]:
+    """A (server, external destination) pair first seen at or after ``since``, where the
+    server had other external traffic before ``since`` (a baseline exists). A server is in
+    ``server_ranges`` or, without them, an address that accepted >= min_server_connections
+    internal connections. score = 0.6 + 0.4 * clip(bytes sent / 100 MB)."""
+    import pandas as pd
+
+    q = query_of(spec, "pairs")
+    pairs = tables["pairs"]
+    out: list[Finding] = []
+    if pairs.empty:
+        return out
+    since = pd.Timestamp(ctx.since)
+    servers = set(tables["servers"]["destination.ip"]) if "servers" in tables else None
+    known = set(pairs.loc[pairs["min:@timestamp"] < since, "source.ip"])
+    for row in rows(pairs.loc[pairs["min:@timestamp"] >= since]):
+        src, dst = row["source.ip"], row["destination.ip"]
+        if src not in known or (servers is not None and src not in servers):
+            continue
+        first, last = to_datetime(row["min:@timestamp"]), to_datetime(row["max:@timestamp"])
+        sent = float(row["sum:source.bytes"])
+        out.append(
+            make_finding(
+                spec,
+                ctx,
+                query=q,
+                kind="pair",
+                value=f"{src} -> {dst}",
+                fields=[("source.ip", src), ("destination.ip", dst)],
+                start=first,
+                end=last + timedelta(milliseconds=1),
+                score_=0.6 + 0.4 * clip01(sent / 100e6),
+                title=f"{src} contacts {dst} for the first time ({int(row['count'])} connections)",
+                evidence={
+                    "connections": int(row["count"]),
+                    "bytes_sent": sent,
+                    "first_seen": first,
+                    "last_seen": last,
+                },
+            )
+        )
+    return out
