@@ -147,10 +147,10 @@ def _key_value(field: str, value: Any) -> Any:
     return value
 
 
-def _epoch_ms(value: float) -> Any:
-    import pandas as pd
-
-    return pd.Timestamp(math.floor(value), unit="ms", tz="UTC")
+def _epoch_ms(value: float) -> int:
+    # Dates stay integer epoch milliseconds in rows; the table builder converts whole columns
+    # at once (a Timestamp per bucket costs more than the rest of the row).
+    return math.floor(value)
 
 
 #: Row key listing the :class:`Terms` metrics whose top list may be inexact (several shards
@@ -188,6 +188,9 @@ def bucket_row(
     metrics: Sequence[Metric],
 ) -> dict[str, Any]:
     """One composite bucket as ``{column: value}`` (series columns are filled later).
+
+    Dates (``window_start``, ``min``/``max`` of date fields) are epoch milliseconds here
+    (``None`` when missing); :func:`sectool.traffic.detect.es_backend` converts the columns.
 
     Args:
         bucket: The composite bucket (built from :func:`composite_sources` and :func:`metric_aggs`).

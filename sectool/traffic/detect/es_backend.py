@@ -204,7 +204,7 @@ class ElasticsearchBackend:
 
         def row_key(row: dict[str, Any]) -> tuple[Any, ...]:
             key = tuple(row[f] for f in group_by)
-            return key if interval is None else (*key, _ms(row[WINDOW_START]))
+            return key if interval is None else (*key, row[WINDOW_START])
 
         common: dict[str, Any] = {
             "index": self.index,
@@ -250,7 +250,7 @@ class ElasticsearchBackend:
             page_size=self.hits_page_size,
         )
         for row, key in zip(rows, keys, strict=True):
-            row_key = key if query.interval is None else (*key, _ms(row[WINDOW_START]))
+            row_key = key if query.interval is None else (*key, row[WINDOW_START])
             cols = fetched.get(row_key, {})
             for s in series:
                 for col in s.columns:
@@ -272,10 +272,6 @@ def page_size_for(metrics: Sequence[Metric], wanted: int) -> int:
     return max(1, min(wanted, BUCKET_BUDGET // per_bucket))
 
 
-def _ms(ts: Any) -> int:
-    return int(ts.value // 1_000_000)
-
-
 def _frame(query: Query, rows: list[dict[str, Any]]) -> pd.DataFrame:
     """Rows to the contract's DataFrame: dtypes per column, sorted by keys then window."""
     import pandas as pd
@@ -284,7 +280,13 @@ def _frame(query: Query, rows: list[dict[str, Any]]) -> pd.DataFrame:
     data: dict[str, Any] = {}
     for col in columns:
         values = [r[col] for r in rows]
-        data[col] = pd.Series(values, dtype=_dtype(query, col))
+        dtype = _dtype(query, col)
+        if dtype == "datetime64[ns, UTC]":
+            # Epoch milliseconds (None: no value) to timestamps, the whole column at once.
+            ms = pd.Series(values, dtype="float64")
+            data[col] = pd.to_datetime(ms, unit="ms", utc=True).astype(dtype)
+        else:
+            data[col] = pd.Series(values, dtype=dtype)
     df = pd.DataFrame(data, columns=columns)
     order = [*query.group_by, *([WINDOW_START] if query.interval is not None else [])]
     if order:

@@ -15,6 +15,7 @@ then by the other fields, and the first ``limit`` are kept.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import timedelta
@@ -127,7 +128,14 @@ def fetch_series(
         cols: dict[str, list[Any]] = {}
         for s in series:
             positions = [fields.index(f) for f in s.of if f != "@timestamp"]
-            ordered = sorted(items, key=lambda it, pos=positions: _order(it, pos))[: s.limit]  # type: ignore[misc]
+            # ES returned the events by time; only events sharing a millisecond need ordering
+            # by the other fields (a stable sort leaves everything else where it is).
+            tied = any(a[0] == b[0] for a, b in itertools.pairwise(items))
+            ordered = (
+                sorted(items, key=lambda it, pos=positions: _order(it, pos))  # type: ignore[misc]
+                if tied and positions
+                else items
+            )[: s.limit]
             for f in s.of:
                 p = fields.index(f)
                 cols[f"series:{f}"] = [it[p] for it in ordered]
