@@ -71,7 +71,7 @@ def _indicators(r: Report, t: Translator) -> list[str]:
 
 
 def _heat(k: RiskSection, counts: list[list[int]], title: str, t: Translator) -> list[str]:
-    header = [f"{md_escape(t('axis_likelihood'))} \\\\ {md_escape(t('axis_impact'))}"]
+    header = [f"{md_escape(t('axis_likelihood'))} / {md_escape(t('axis_impact'))}"]
     header += [md_escape(x) for x in k.axis_labels("impact", t.lang)]
     likelihood = k.axis_labels("likelihood", t.lang)
     rows = [
@@ -103,7 +103,16 @@ def _risk(k: RiskSection | None, t: Translator) -> list[str]:
     yes, no = t("word_yes"), t("word_no")
     header = [
         t(c)
-        for c in ("col_rank", "col_id", "col_risk", "col_owner", "col_inherent", "col_residual", "col_above")
+        for c in (
+            "col_rank",
+            "col_id",
+            "col_risk",
+            "col_owner",
+            "col_inherent",
+            "col_current",
+            "col_residual",
+            "col_above",
+        )
     ]
     rows = [
         [

@@ -164,3 +164,21 @@ def test_pdf_row_check_detects_a_wrong_number(hostile_dir: Path, tu: ModuleType)
     assert tu.pdf_has_row(text, row)
     *head, total = row.split()
     assert not tu.pdf_has_row(text, " ".join([*head, str(int(total.replace(",", "")) + 1)]))
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_markdown_tables_are_rectangular(hostile_dir: Path, lang: str) -> None:
+    md = (hostile_dir / f"report.{lang}.md").read_text(encoding="utf-8")
+    tables: list[list[int]] = []
+    previous_was_row = False
+    for line in md.splitlines():
+        is_row = line.startswith("|")
+        if is_row:
+            cells = len(re.split(r"(?<!\\)\|", line.strip()[1:-1]))
+            if not previous_was_row:
+                tables.append([])
+            tables[-1].append(cells)
+        previous_was_row = is_row
+    assert len(tables) >= 10
+    for widths in tables:
+        assert len(set(widths)) == 1, widths
