@@ -1,1 +1,31 @@
-"""Playbooks: strict YAML model and the runner for scheduled scans."""
+"""Playbooks: strict YAML model and the runner for scheduled scans.
+
+Public API (imported lazily)::
+
+    from sectool.playbook import load_playbook, run_playbook, LogSink
+    pb = load_playbook("playbooks/nightly-traffic.yml")
+    result = run_playbook(pb, workdir=Path("/srv/sectool"), since=..., until=..., now=..., log=LogSink(path))
+    result.exit_code  # 0 ok, 1 a step failed, 3 findings at the alert severity
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+__all__ = ["LockHeld", "LogSink", "Playbook", "RunResult", "load_playbook", "run_playbook"]
+
+_WHERE = {
+    "LockHeld": "sectool.playbook.lock",
+    "LogSink": "sectool.playbook.runner",
+    "RunResult": "sectool.playbook.runner",
+    "run_playbook": "sectool.playbook.runner",
+    "Playbook": "sectool.playbook.model",
+    "load_playbook": "sectool.playbook.model",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        return getattr(import_module(_WHERE[name]), name)
+    raise AttributeError(f"module 'sectool.playbook' has no attribute {name!r}")

@@ -1,1 +1,51 @@
-"""Reports for the health cyber forum."""
+"""Reports for the health cyber forum.
+
+Public API (imported lazily, so that ``sectool --help`` stays fast)::
+
+    from sectool.report import ForumInputs, generate_forum_report, parse_period
+    result = generate_forum_report(ForumInputs(period=parse_period("2026-Q4"), out=Path("reports/q4"),
+                                               now=datetime.now(UTC), register=Path("register.yml")))
+
+    # or step by step, from your own data:
+    report = build_report(ReportData(...), load_config(), load_previous("reports/q3"))
+    write_report(report, "reports/q4")
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+__all__ = [
+    "ForumInputs",
+    "ForumResult",
+    "Report",
+    "ReportConfig",
+    "ReportData",
+    "build_report",
+    "generate_forum_report",
+    "load_config",
+    "load_previous",
+    "parse_period",
+    "write_report",
+]
+
+_WHERE = {
+    "ForumInputs": "sectool.report.forum",
+    "ForumResult": "sectool.report.forum",
+    "generate_forum_report": "sectool.report.forum",
+    "Report": "sectool.report.numbers",
+    "ReportConfig": "sectool.report.indicators",
+    "load_config": "sectool.report.indicators",
+    "ReportData": "sectool.report.model",
+    "parse_period": "sectool.report.model",
+    "build_report": "sectool.report.build",
+    "load_previous": "sectool.report.previous",
+    "write_report": "sectool.report.writer",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        return getattr(import_module(_WHERE[name]), name)
+    raise AttributeError(f"module 'sectool.report' has no attribute {name!r}")
