@@ -1,13 +1,21 @@
-"""PDF of the forum report, printed by WeasyPrint from the same HTML (print stylesheet).
+"""PDF of the forum report, printed from the same HTML (print stylesheet).
 
-WeasyPrint never fetches anything here: the HTML is self-contained and the URL fetcher
-refuses every request, so a hostile string in the data cannot make the PDF step reach
-the network or read local files.
+WeasyPrint is the printer (a Python dependency; it needs the system's Pango library). Where
+Pango is missing, headless Chromium's print-to-PDF is used if a ``chromium`` is installed;
+otherwise the error says what to install.
+
+Nothing is fetched: the HTML is self-contained, WeasyPrint's URL fetcher refuses every
+request, and Chromium only opens the temporary file.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
 from typing import NoReturn
 
 from sectool.errors import SectoolError
@@ -15,24 +23,84 @@ from sectool.report.i18n import Lang
 from sectool.report.numbers import Report
 from sectool.report.render_html import render_html
 
-__all__ = ["render_pdf"]
+__all__ = ["find_chromium", "render_pdf"]
+
+_CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")
 
 
 def _refuse(url: str, *args: object, **kwargs: object) -> NoReturn:
     raise ValueError(f"external resource refused: {url[:80]}")
 
 
-def render_pdf(report: Report, lang: Lang) -> bytes:
-    """The report as PDF bytes (A4) in ``lang``."""
-    try:
-        import weasyprint
-    except ImportError as exc:  # pragma: no cover - weasyprint is a runtime dependency
-        raise SectoolError(f"PDF output needs WeasyPrint and libpango: {exc}") from None
+def find_chromium() -> str | None:
+    """A headless-capable Chromium: ``$SECTOOL_CHROMIUM`` or the first one on PATH."""
+    configured = os.environ.get("SECTOOL_CHROMIUM")
+    if configured:
+        return configured
+    for name in _CHROMIUM_NAMES:
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+def _weasyprint(html: str) -> bytes:
+    import weasyprint  # raises OSError when the Pango library is missing
+
     # WeasyPrint logs every unsupported CSS property at WARNING; they are not the user's concern.
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
-    html = render_html(report, lang, for_print=True)
-    document = weasyprint.HTML(string=html, url_fetcher=_refuse, base_url=None)
-    pdf = document.write_pdf()
+    pdf = weasyprint.HTML(string=html, url_fetcher=_refuse, base_url=None).write_pdf()
     assert isinstance(pdf, bytes)
     return pdf
+
+
+def _chromium(html: str, browser: str) -> bytes:
+    with tempfile.TemporaryDirectory(prefix="sectool-pdf-") as tmp:
+        page = Path(tmp) / "report.html"
+        out = Path(tmp) / "report.pdf"
+        page.write_text(html, encoding="utf-8")
+        cmd = [
+            browser,
+            "--headless",
+            "--no-sandbox",  # root in containers; the page is our own self-contained file
+            "--disable-gpu",
+            "--no-pdf-header-footer",
+            f"--user-data-dir={Path(tmp) / 'profile'}",
+            f"--print-to-pdf={out}",
+            page.as_uri(),
+        ]
+        try:
+            subprocess.run(cmd, capture_output=True, timeout=120, check=True)  # noqa: S603
+        except (OSError, subprocess.SubprocessError) as exc:
+            raise SectoolError(f"PDF output: {browser} failed: {exc}") from None
+        if not out.is_file():
+            raise SectoolError(f"PDF output: {browser} wrote no PDF")
+        return out.read_bytes()
+
+
+def render_pdf(report: Report, lang: Lang, *, engine: str = "auto") -> bytes:
+    """The report as PDF bytes (A4) in ``lang``.
+
+    Args:
+        engine: ``auto`` (WeasyPrint, else Chromium), ``weasyprint`` or ``chromium``.
+
+    Raises:
+        SectoolError: no PDF printer is available (names what to install).
+    """
+    html = render_html(report, lang, for_print=True)
+    problem = ""
+    if engine in ("auto", "weasyprint"):
+        try:
+            return _weasyprint(html)
+        except (ImportError, OSError) as exc:
+            if engine == "weasyprint":
+                raise SectoolError(f"PDF output needs WeasyPrint and the Pango library: {exc}") from None
+            problem = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    browser = find_chromium()
+    if browser is None:
+        raise SectoolError(
+            "PDF output needs WeasyPrint with the Pango library (Debian: apt install libpango-1.0-0 "
+            f"libpangoft2-1.0-0) or a headless Chromium ({problem or 'no chromium found'})"
+        )
+    return _chromium(html, browser)
