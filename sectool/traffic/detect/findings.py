@@ -245,8 +245,14 @@ def render_table(findings: Sequence[Finding], *, title: str = "Findings") -> Any
             Text(f"{f.score:.2f}"),
             Text(f.detector),
             Text(f.entity.value),
-            Text(f"{f.window_start:%Y-%m-%d %H:%M} – {f.window_end:%H:%M}"),
+            Text(_span(f.window_start, f.window_end)),
             Text(", ".join(f.techniques)),
             Text(f.title),
         )
     return table
+
+
+def _span(start: datetime, end: datetime) -> str:
+    start, end = start.astimezone(UTC), end.astimezone(UTC)
+    fmt = "%H:%M" if end.date() == start.date() else "%Y-%m-%d %H:%M"
+    return f"{start:%Y-%m-%d %H:%M} – {end.strftime(fmt)}"
