@@ -345,3 +345,27 @@ def test_all_detectors_agree_on_another_seed_over_three_shards(es: Any) -> None:
     assert sorted((f.to_dict() for f in on_es.findings), key=lambda d: d["id"]) == sorted(
         (f.to_dict() for f in on_pandas.findings), key=lambda d: d["id"]
     )
+
+
+def test_cli_all_detectors_skip_the_one_whose_field_the_index_lacks(
+    es: Any, es_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mapping = ecs_mapping()
+    del mapping["properties"]["user"]
+    with event_index(es, [{"@timestamp": START, "source.ip": "10.0.0.1"}], mapping=mapping) as name:
+        code, doc = _cli_json(
+            capsys,
+            [
+                "--es",
+                es_url,
+                "--index",
+                name,
+                "--since",
+                "2026-03-03T00:00:00Z",
+                "--until",
+                "2026-03-04T00:00:00Z",
+            ],
+        )
+    assert code == 0
+    assert list(doc["skipped"]) == ["brute_force"]
+    assert "user.name" in doc["skipped"]["brute_force"]
