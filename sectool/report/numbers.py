@@ -216,6 +216,8 @@ class Notable(_Out):
 
 class TechniqueRow(_Out):
     id: str
+    #: The ATT&CK name (English), when known.
+    name: str | None = None
     findings: int
 
 

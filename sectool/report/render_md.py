@@ -325,7 +325,10 @@ def _traffic(x: TrafficSection | None, t: Translator) -> list[str]:
         out += [t("notable_none"), ""]
     if x.techniques:
         out += [f"### {t('techniques_h')}", ""]
-        out += [", ".join(f"{md_escape(tech.id)} (×{t.count(tech.findings)})" for tech in x.techniques), ""]
+        for tech in x.techniques:
+            name = f" {md_escape(tech.name)}" if tech.name else ""
+            out.append(f"- {md_escape(tech.id)}{name} (×{t.count(tech.findings)})")
+        out.append("")
     out += [md_escape(t("silent_line", hours=t.number(x.silent_hours, 0), n=t.count(x.silent_sensors))), ""]
     return out
 

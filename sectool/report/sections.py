@@ -6,6 +6,7 @@ import heapq
 from collections import Counter, defaultdict
 from datetime import date, timedelta
 
+from sectool.report.attack import technique_name
 from sectool.report.indicators import ReportOptions
 from sectool.report.model import (
     CLINIC_STATUSES,
@@ -306,7 +307,7 @@ def traffic_section(
         top_services=service_rows[: options.top_services],
         notable=notable,
         techniques=[
-            TechniqueRow(id=t, findings=n)
+            TechniqueRow(id=t, name=technique_name(t), findings=n)
             for t, n in sorted(techniques.items(), key=lambda kv: (-kv[1], kv[0]))
         ],
         previous_period=previous.period if previous is not None else None,

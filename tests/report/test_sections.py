@@ -106,3 +106,21 @@ def test_year_uses_weekly_buckets(config: ReportConfig) -> None:
     assert t.series.bucket == "week"
     assert len(t.series.starts) == 53
     assert t.series.counts["high"][-1] == 1
+
+
+def test_techniques_carry_their_attack_names(q4: Period, config: ReportConfig) -> None:
+    from sectool.traffic.detect.config import load_config as detect_config
+    from sectool.traffic.detect.detectors import DETECTORS
+
+    start = q4.start_dt
+    t = traffic_section(
+        TrafficData(findings=[_finding(1, start + timedelta(days=1))]), q4, config.options, None
+    )
+    assert [(x.id, x.name, x.findings) for x in t.techniques] == [("T1046", "Network Service Discovery", 1)]
+    # Every technique the shipped detectors report has a name.
+    from sectool.report.attack import TECHNIQUES
+
+    cfg = detect_config(None)
+    used = {tech for build in DETECTORS.values() for tech in getattr(build(cfg), "techniques", ())}
+    assert used, "the detector specs name their techniques"
+    assert used <= set(TECHNIQUES)
