@@ -22,6 +22,9 @@ def register(app: typer.Typer) -> None:
             None, "--start", help="Start (ISO 8601 with zone); default 2026-03-03T11:00:00Z."
         ),
         jsonl: bool = typer.Option(False, "--jsonl", help="Write events.jsonl instead of events.parquet."),
+        hosts_per_site: int = typer.Option(
+            55, "--hosts-per-site", help="Workstations per site (4 sites); scales the traffic."
+        ),
     ) -> None:
         """Simulate a central health-IT network with attacks; write events/pcap and ground truth."""
         from sectool.console import out
@@ -45,7 +48,7 @@ def register(app: typer.Typer) -> None:
                 ) from None
         if out_dir.exists() and not out_dir.is_dir():
             raise InputError("not a folder", file=out_dir)
-        sim = simulate(seed, hours=hours, start=begin)
+        sim = simulate(seed, hours=hours, start=begin, hosts_per_site=hosts_per_site)
         summary = write_simulation(
             sim, out_dir, fmt=fmt, events_name="events.jsonl" if jsonl else "events.parquet"
         )

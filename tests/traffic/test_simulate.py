@@ -109,6 +109,12 @@ def test_pcap_reads_back_to_the_same_flows(tmp_path, sim):
     assert mine == theirs
 
 
+def test_scales_with_hosts_per_site():
+    small, large = simulate(4, hours=2, hosts_per_site=20), simulate(4, hours=2, hosts_per_site=80)
+    assert 2.5 < len(large) / len(small) < 5
+    assert large.truth["hosts_per_site"] == 80
+
+
 def test_pcap_is_fast_enough(tmp_path):
     import time
 
@@ -128,6 +134,7 @@ def test_pcap_is_fast_enough(tmp_path):
         ({"hours": 0}, "hours"),
         ({"hours": 10_000}, "hours"),
         ({"hours": 2, "start": datetime(2026, 1, 1)}, "start"),
+        ({"hours": 2, "hosts_per_site": 3}, "hosts_per_site"),
     ],
 )
 def test_bad_parameters(kwargs, field):

@@ -24,6 +24,8 @@ __all__ = ["DEFAULT_START", "Simulation", "simulate", "write_simulation"]
 DEFAULT_START = datetime(2026, 3, 3, 11, 0, tzinfo=UTC)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MAX_HOURS = 24 * 31
+DEFAULT_HOSTS_PER_SITE = 55
+MIN_HOSTS_PER_SITE, MAX_HOSTS_PER_SITE = 12, 40_000
 
 
 @dataclass
@@ -93,8 +95,21 @@ class Simulation:
         return pd.DataFrame(data)
 
 
-def simulate(seed: int, *, hours: int, start: datetime = DEFAULT_START) -> Simulation:
-    """Simulate ``hours`` hours of traffic from ``start`` with attacks, deterministically for ``seed``."""
+def simulate(
+    seed: int, *, hours: int, start: datetime = DEFAULT_START, hosts_per_site: int = DEFAULT_HOSTS_PER_SITE
+) -> Simulation:
+    """Simulate ``hours`` hours of traffic from ``start`` with attacks, deterministically for ``seed``.
+
+    ``hosts_per_site`` scales the network (four sites; the events grow about linearly with it),
+    e.g. for benchmarks that need tens of millions of events.
+    """
+    if not MIN_HOSTS_PER_SITE <= hosts_per_site <= MAX_HOSTS_PER_SITE:
+        raise InputError(
+            "hosts per site out of range",
+            field="hosts_per_site",
+            value=hosts_per_site,
+            expected=f"{MIN_HOSTS_PER_SITE}..{MAX_HOSTS_PER_SITE}",
+        )
     if not 1 <= hours <= MAX_HOURS:
         raise InputError("hours out of range", field="hours", value=hours, expected=f"1..{MAX_HOURS}")
     if start.tzinfo is None:
@@ -107,7 +122,7 @@ def simulate(seed: int, *, hours: int, start: datetime = DEFAULT_START) -> Simul
     start = start.astimezone(UTC).replace(microsecond=0)
     # Simulation, not cryptography: a seeded PRNG is the point (same seed, same traffic).
     rng = random.Random(f"sectool-simulate:{seed}")  # noqa: S311
-    net = build_network(rng)
+    net = build_network(rng, workstations_per_site=hosts_per_site)
     rec = Recorder()
     generate_normal(rec, net, rng, start, hours)
     truth, silenced = inject_attacks(rec, net, rng, start, hours)
@@ -129,6 +144,7 @@ def simulate(seed: int, *, hours: int, start: datetime = DEFAULT_START) -> Simul
         "sensors": sorted(set(net.sensor_of_site.values())),
         "attacks": truth,
     }
+    doc["hosts_per_site"] = hosts_per_site
     return Simulation(seed, start, hours, cols, order, doc)
 
 

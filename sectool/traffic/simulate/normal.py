@@ -8,6 +8,7 @@ shares (SMB) happen only in working hours, as in a well-run site.
 
 from __future__ import annotations
 
+import itertools
 import random
 import string
 from datetime import UTC, datetime, timedelta
@@ -69,15 +70,19 @@ class _Dns:
         # Zipf-like popularity of names and CDN addresses.
         self.names = net.domains_external
         self.name_w = [1.0 / (i + 1) ** 0.8 for i in range(len(self.names))]
-        self.cdn_w = [1.0 / (i + 1) ** 0.9 for i in range(len(net.cdn_ips))]
+        self.pools = {v6: [ip for ip in net.cdn_ips if (":" in ip) == v6] for v6 in (False, True)}
+        self.cum_w = {
+            v6: list(itertools.accumulate(1.0 / (i + 1) ** 0.9 for i in range(len(pool))))
+            for v6, pool in self.pools.items()
+        }
 
     def next_id(self) -> int:
         self.qid = (self.qid + 7919) % 65536
         return self.qid
 
     def cdn_ip(self, v6: bool) -> str:
-        pool = [ip for ip in self.net.cdn_ips if (":" in ip) == v6]
-        return self.rng.choices(pool, weights=self.cdn_w[: len(pool)])[0]
+        pool = self.pools[v6]
+        return self.rng.choices(pool, cum_weights=self.cum_w[v6])[0]
 
     def lookup(self, rec: Recorder, ts: int, host: Host, observer: str) -> str:
         """A name lookup by ``host``; returns the resolved address (for the flow that follows)."""

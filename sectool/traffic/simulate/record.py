@@ -13,6 +13,7 @@ SYN then RST-ACK (``REJ``), to a filtered port a lone SYN (``S0``). UDP is one d
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import ipaddress
 import struct
@@ -44,10 +45,15 @@ def tcp_packet_counts(s_payload: int, d_payload: int, state: str) -> tuple[int, 
     return n_s + 4, n_d + 2
 
 
+@functools.lru_cache(maxsize=65536)
+def _packed(ip: str) -> bytes:
+    return ipaddress.ip_address(ip).packed
+
+
 def community_id(src: str, sport: int, dst: str, dport: int, proto: int, seed: int = 0) -> str:
     """Community ID v1 (https://github.com/corelight/community-id-spec) of a flow."""
-    a = ipaddress.ip_address(src).packed
-    b = ipaddress.ip_address(dst).packed
+    a = _packed(src)
+    b = _packed(dst)
     if (a, sport) > (b, dport):
         a, b, sport, dport = b, a, dport, sport
     data = struct.pack("!H", seed) + a + b + struct.pack("!BBHH", proto, 0, sport, dport)
@@ -121,13 +127,16 @@ class Recorder:
         return port
 
     def _add(self, values: dict[str, Any]) -> None:
-        # Every column gets a value for every row so the columns stay aligned.
-        for key in set(self.cols) | set(values):
-            col = self.cols[key]
-            if len(col) < self.n:
-                col.extend([None] * (self.n - len(col)))
-            col.append(values.get(key))
-        self.n += 1
+        # Columns are padded lazily: a column only catches up (with None) when it is written,
+        # so an event costs its own fields, not every column there is.
+        n = self.n
+        cols = self.cols
+        for key, value in values.items():
+            col = cols[key]
+            if len(col) < n:
+                col.extend([None] * (n - len(col)))
+            col.append(value)
+        self.n = n + 1
 
     def conn(
         self,
