@@ -275,7 +275,8 @@ def _opt_float(raw: Any, file: str, where: str) -> float | None:
 
 
 def practice_from_export(path: str | Path) -> PracticeData:
-    """From the admin JSON export (``Store.export_rows``: a list of rows, or ``{"rows": [...]}``).
+    """From the admin JSON export: ``{"generated_at": ..., "clinics": [...]}`` as written by
+    ``sectool audit export --format json`` and the web admin, a bare list of rows, or ``{"rows": [...]}``.
 
     The export has domain percentages and the must-pass questions missing, not every gap,
     so "most common gaps" counts the missing must-pass requirements.
@@ -285,9 +286,9 @@ def practice_from_export(path: str | Path) -> PracticeData:
         data = json.loads(read_text(path))
     except json.JSONDecodeError as exc:
         raise InputError(f"not valid JSON: {exc.msg}", file=file, line=exc.lineno) from None
-    rows = data.get("rows") if isinstance(data, dict) else data
+    rows = data.get("clinics", data.get("rows")) if isinstance(data, dict) else data
     if not isinstance(rows, list):
-        raise InputError("expected a list of clinic rows", file=file, field="rows")
+        raise InputError("expected a list of clinic rows", file=file, field="clinics")
     domains: dict[str, Domain] = {}
     clinics: list[ClinicResult] = []
     for i, row in enumerate(rows):

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from sectool.errors import InputError
+from sectool.practice_audit.export import admin_json
 from sectool.report.collect import (
     practice_from_answer_files,
     practice_from_export,
@@ -110,6 +111,10 @@ def test_practice_from_store_and_export(tmp_path: Path) -> None:
     export.write_text(json.dumps(rows, default=str), encoding="utf-8")
     exported = practice_from_export(export)
     assert [c.name for c in exported.clinics] == [r["clinic"] for r in rows]
+    # The envelope written by `sectool audit export --format json` and the web admin.
+    enveloped = tmp_path / "admin.json"
+    enveloped.write_text(admin_json(rows, generated_at=datetime(2026, 12, 1, tzinfo=UTC)), encoding="utf-8")
+    assert [c.name for c in practice_from_export(enveloped).clinics] == [r["clinic"] for r in rows]
     got = {c.name: c for c in exported.clinics}["<script>x</script>"]
     want = by_name["<script>x</script>"]
     assert (got.status, got.maturity) == (want.status, want.maturity)
