@@ -22,6 +22,9 @@ def register(app: typer.Typer) -> None:
             None, "--start", help="Start (ISO 8601 with zone); default 2026-03-03T11:00:00Z."
         ),
         jsonl: bool = typer.Option(False, "--jsonl", help="Write events.jsonl instead of events.parquet."),
+        per_sensor: bool = typer.Option(
+            False, "--pcap-per-sensor", help="One capture per sensor in OUT/pcap/ instead of traffic.pcap."
+        ),
         hosts_per_site: int = typer.Option(
             55, "--hosts-per-site", help="Workstations per site (4 sites); scales the traffic."
         ),
@@ -50,7 +53,11 @@ def register(app: typer.Typer) -> None:
             raise InputError("not a folder", file=out_dir)
         sim = simulate(seed, hours=hours, start=begin, hosts_per_site=hosts_per_site)
         summary = write_simulation(
-            sim, out_dir, fmt=fmt, events_name="events.jsonl" if jsonl else "events.parquet"
+            sim,
+            out_dir,
+            fmt=fmt,
+            events_name="events.jsonl" if jsonl else "events.parquet",
+            pcap_per_sensor=per_sensor,
         )
         lines = [f"{summary['events']} events, {summary['attacks']} attacks (seed {seed}, {hours} h)"]
         for key in ("events_file", "pcap_file", "ground_truth"):

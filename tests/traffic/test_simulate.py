@@ -181,3 +181,12 @@ def test_cli(tmp_path, capsys):
 def test_cli_bad_input(tmp_path, capsys, args, message):
     assert main(["traffic", "simulate", "--out", str(tmp_path / "x"), *args]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_pcap_per_sensor(tmp_path, capsys):
+    out = tmp_path / "out"
+    args = ["traffic", "simulate", "--seed", "2", "--hours", "1", "--hosts-per-site", "12", "--out", str(out)]
+    assert main([*args, "--format", "pcap", "--pcap-per-sensor"]) == 0
+    files = sorted(p.name for p in (out / "pcap").iterdir())
+    assert files == [f"{s}.pcap" for s in json.loads((out / "ground_truth.json").read_text())["sensors"]]
+    assert "packets" in capsys.readouterr().out

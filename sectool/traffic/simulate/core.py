@@ -153,7 +153,12 @@ def _iso(t: datetime) -> str:
 
 
 def write_simulation(
-    sim: Simulation, out: Path, *, fmt: str = "ecs", events_name: str = "events.parquet"
+    sim: Simulation,
+    out: Path,
+    *,
+    fmt: str = "ecs",
+    events_name: str = "events.parquet",
+    pcap_per_sensor: bool = False,
 ) -> dict[str, Any]:
     """Write the outputs into ``out``; returns a summary (file names and counts)."""
     from sectool.fileio import atomic_write_text
@@ -167,9 +172,18 @@ def write_simulation(
     if fmt in ("ecs", "both"):
         write_events(out / events_name, sim.events())
         summary["events_file"] = str(out / events_name)
-    if fmt in ("pcap", "both"):
+    if fmt in ("pcap", "both") and not pcap_per_sensor:
         summary["packets"] = write_pcap(out / "traffic.pcap", sim.columns, sim.order)
         summary["pcap_file"] = str(out / "traffic.pcap")
+    elif fmt in ("pcap", "both"):
+        # One capture per sensor, as each sensor would write it: `ingest --site NAME` then
+        # gives the events their observer.name back (and a silent sensor a short capture).
+        observers = sim.columns["observer.name"]
+        summary["packets"] = 0
+        for sensor in sim.truth["sensors"]:
+            mine = [i for i in sim.order if observers[i] == sensor]
+            summary["packets"] += write_pcap(out / "pcap" / f"{sensor}.pcap", sim.columns, mine)
+        summary["pcap_file"] = str(out / "pcap")
     atomic_write_text(out / "ground_truth.json", json.dumps(sim.truth, indent=2, sort_keys=True) + "\n")
     summary["ground_truth"] = str(out / "ground_truth.json")
     return summary
