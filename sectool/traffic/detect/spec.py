@@ -16,7 +16,8 @@ returns a **bucket table**, a :class:`pandas.DataFrame` with a fixed shape:
   ``series:@timestamp``);
 * rows sorted by the group keys then ``window_start``.
 
-See ``/work/notes/detect-contract.md`` for the full contract with dtypes and ES translations.
+``docs/traffic-detection.md`` describes the detectors; the metric-to-aggregation table below and
+in each metric docstring is the contract the Elasticsearch backend implements.
 Everything here is a frozen dataclass: specs are values, safe to share and to hash.
 """
 
