@@ -16,8 +16,8 @@ returns a **bucket table**, a :class:`pandas.DataFrame` with a fixed shape:
   ``series:@timestamp``);
 * rows sorted by the group keys then ``window_start``.
 
-``docs/traffic-detection.md`` describes the detectors; the metric-to-aggregation table below and
-in each metric docstring is the contract the Elasticsearch backend implements.
+``docs/traffic-detection.md`` describes the detectors; each metric's docstring names the
+Elasticsearch aggregation it stands for, which is the contract the Elasticsearch backend implements.
 Everything here is a frozen dataclass: specs are values, safe to share and to hash.
 """
 
