@@ -57,6 +57,13 @@ def events_file(workdir: Path, n: int, *, seed: int = 1, smoke: bool = False) ->
     path = workdir / f"events-seed{seed}-{n}.jsonl"
     if path.exists():
         return path
+    larger = _larger(workdir, f"events-seed{seed}-", ".jsonl", n)
+    if larger is not None:  # the first n events of a larger file are the same events
+        _head(larger, path, n)
+        bulk = larger.with_name(larger.stem + ".bulk.ndjson")
+        if bulk.exists():
+            _head(bulk, path.with_name(path.stem + ".bulk.ndjson"), 2 * n)
+        return path
     sim = simulate(seed, hours=1 if smoke else 24)
     day = list(sim.events())
     span = timedelta(hours=sim.hours)
@@ -70,6 +77,23 @@ def events_file(workdir: Path, n: int, *, seed: int = 1, smoke: bool = False) ->
     workdir.mkdir(parents=True, exist_ok=True)
     write_events(path, itertools.islice(repeated(), n))
     return path
+
+
+def _larger(workdir: Path, stem: str, suffix: str, n: int) -> Path | None:
+    if not workdir.is_dir():
+        return None
+    for p in sorted(workdir.glob(f"{stem}*{suffix}")):
+        count = p.name[len(stem) : -len(suffix)]
+        if count.isdigit() and int(count) > n:
+            return p
+    return None
+
+
+def _head(src: Path, dst: Path, lines: int) -> None:
+    tmp = dst.with_suffix(".part")
+    with src.open(encoding="utf-8") as fin, tmp.open("w", encoding="utf-8") as fout:
+        fout.writelines(itertools.islice(fin, lines))
+    tmp.rename(dst)
 
 
 def ceiling_file(workdir: Path, events: Path) -> Path:

@@ -116,7 +116,7 @@ def test_detect_smoke(es_url: str, capsys: pytest.CaptureFixture[str]) -> None:
     names = ("port_scan ", "beaconing ", "brute_force ")
     rows = [line for line in out.splitlines() if line.startswith(names)]
     assert len(rows) == 6  # the comparison table and the Parquet table
-    assert "DIFFER" not in out  # both paths found the same findings
+    assert "DIFFER" not in out  # every path found the same findings
     assert _leftovers(es_url, f"sectool-bench-detect-{os.getpid()}-*") == []
 
 
