@@ -208,5 +208,7 @@ def test_line_that_is_not_json(tmp_path: Path, capsys: pytest.CaptureFixture[str
 def test_record_with_bad_value(tmp_path: Path) -> None:
     eve = tmp_path / "eve.json"
     eve.write_text(_line("flow", src_port="http", flow={}) + "\n")
-    with pytest.raises(InputError, match=r"eve.json:1: bad EVE record"):
+    with pytest.raises(
+        InputError, match=r"eve.json:1, field 'src_port': bad value \(got 'http'\); expected an integer port"
+    ):
         list(read_events(eve))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
+import struct
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -85,7 +86,7 @@ def complete(
             proto = _PROTO_NUMBERS[transport]
             if proto == 1 and ":" in src:
                 proto = 58
-            with contextlib.suppress(ValueError):
+            with contextlib.suppress(ValueError, struct.error):
                 event["network.community_id"] = community_id(
                     proto,
                     packed(src),

@@ -15,22 +15,15 @@ from typing import Any
 
 from sectool.errors import InputError
 from sectool.traffic.flows import ACK, FIN, RST, SYN, Flow, conn_state
-from sectool.traffic.readers.common import complete, lines, parse_time
+from sectool.traffic.readers.common import complete, lines
 from sectool.traffic.readers.conn import auth_event
 from sectool.traffic.readers.dns import question_fields
 from sectool.traffic.readers.options import DirectionClassifier, ReaderOptions, ReadReport
+from sectool.traffic.readers.values import Where
 
 __all__ = ["read_eve"]
 
 _TRANSPORTS = {"TCP": "tcp", "UDP": "udp", "ICMP": "icmp", "IPV6-ICMP": "ipv6-icmp", "SCTP": "sctp"}
-
-
-def _int(value: Any) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, str)):
-        raise ValueError(f"not an integer: {value!r}")
-    return int(value)
 
 
 def _flags(hexstr: Any) -> int:
@@ -58,7 +51,7 @@ def _state(rec: dict[str, Any], transport: str | None, pkts_tc: int | None) -> s
     return conn_state(flow)
 
 
-def _dns(rec: dict[str, Any], dns: dict[str, Any]) -> dict[str, Any]:
+def _dns(dns: dict[str, Any], where: Where) -> dict[str, Any]:
     event: dict[str, Any] = {"network.protocol": "dns", "event.type": "protocol"}
     dtype = dns.get("type")
     name = dns.get("rrname")
@@ -79,7 +72,8 @@ def _dns(rec: dict[str, Any], dns: dict[str, Any]) -> dict[str, Any]:
     elif dtype == "answer" and dns.get("rdata") is not None:  # v1: one answer record per line
         answers = [str(dns["rdata"])]
     event["dns.type"] = "answer" if dtype == "answer" or answers or dns.get("rcode") else "query"
-    event["dns.id"] = str(dns["id"]) if dns.get("id") is not None else None
+    msg_id = where.integer("dns.id", dns.get("id"), 0, 65535, "a DNS transaction id 0..65535")
+    event["dns.id"] = None if msg_id is None else str(msg_id)
     event["dns.response_code"] = dns.get("rcode")
     event["dns.answers.data"] = answers or None
     if name:
@@ -89,21 +83,21 @@ def _dns(rec: dict[str, Any], dns: dict[str, Any]) -> dict[str, Any]:
     return event
 
 
-def _event(rec: dict[str, Any]) -> dict[str, Any] | None:
+def _event(rec: dict[str, Any], where: Where) -> dict[str, Any] | None:
     etype = rec.get("event_type")
     if etype not in ("flow", "dns", "alert"):
         return None
     transport = _TRANSPORTS.get(str(rec.get("proto", "")).upper(), str(rec.get("proto", "")).lower() or None)
     event: dict[str, Any] = {
-        "@timestamp": parse_time(rec["timestamp"]),
+        "@timestamp": where.time("timestamp", rec["timestamp"]),
         "event.kind": "event",
         "event.category": "network",
         "event.dataset": "suricata.eve",
         "event.module": "suricata",
-        "source.ip": rec.get("src_ip"),
-        "source.port": _int(rec.get("src_port")),
-        "destination.ip": rec.get("dest_ip"),
-        "destination.port": _int(rec.get("dest_port")),
+        "source.ip": where.ip("src_ip", rec.get("src_ip")),
+        "source.port": where.port("src_port", rec.get("src_port")),
+        "destination.ip": where.ip("dest_ip", rec.get("dest_ip")),
+        "destination.port": where.port("dest_port", rec.get("dest_port")),
         "network.transport": transport,
         "network.community_id": rec.get("community_id"),
         "observer.name": rec.get("host"),
@@ -114,9 +108,11 @@ def _event(rec: dict[str, Any]) -> dict[str, Any] | None:
         event["network.protocol"] = "tls" if app == "tls" else str(app).lower()
     if etype == "flow":
         flow = rec.get("flow") or {}
-        start = parse_time(flow["start"]) if flow.get("start") else event["@timestamp"]
-        end = parse_time(flow["end"]) if flow.get("end") else None
-        pkts_tc = _int(flow.get("pkts_toclient"))
+        if not isinstance(flow, dict):
+            raise where.fail("flow", flow, "a JSON object")
+        start = where.time("flow.start", flow["start"]) if flow.get("start") else event["@timestamp"]
+        end = where.time("flow.end", flow["end"]) if flow.get("end") else None
+        pkts_tc = where.count("flow.pkts_toclient", flow.get("pkts_toclient"))
         event.update(
             {
                 "@timestamp": start,
@@ -124,9 +120,9 @@ def _event(rec: dict[str, Any]) -> dict[str, Any] | None:
                 "event.start": start,
                 "event.end": end,
                 "event.duration": int((end - start).total_seconds() * 1_000_000) * 1000 if end else None,
-                "source.bytes": _int(flow.get("bytes_toserver")),
-                "destination.bytes": _int(flow.get("bytes_toclient")),
-                "source.packets": _int(flow.get("pkts_toserver")),
+                "source.bytes": where.count("flow.bytes_toserver", flow.get("bytes_toserver")),
+                "destination.bytes": where.count("flow.bytes_toclient", flow.get("bytes_toclient")),
+                "source.packets": where.count("flow.pkts_toserver", flow.get("pkts_toserver")),
                 "destination.packets": pkts_tc,
                 "sectool.connection.state": _state(rec, transport, pkts_tc),
             }
@@ -134,12 +130,12 @@ def _event(rec: dict[str, Any]) -> dict[str, Any] | None:
     elif etype == "dns":
         dns = rec.get("dns")
         if not isinstance(dns, dict):
-            raise ValueError("dns record without a 'dns' object")
-        event.update(_dns(rec, dns))
+            raise where.fail("dns", dns, "a JSON object", "dns record without a 'dns' object")
+        event.update(_dns(dns, where))
     else:
         alert = rec.get("alert")
         if not isinstance(alert, dict):
-            raise ValueError("alert record without an 'alert' object")
+            raise where.fail("alert", alert, "a JSON object", "alert record without an 'alert' object")
         action = alert.get("action")
         event.update(
             {
@@ -149,7 +145,7 @@ def _event(rec: dict[str, Any]) -> dict[str, Any] | None:
                 "rule.id": str(alert["signature_id"]) if alert.get("signature_id") is not None else None,
                 "rule.name": alert.get("signature"),
                 "rule.category": alert.get("category"),
-                "event.severity": _int(alert.get("severity")),
+                "event.severity": where.count("alert.severity", alert.get("severity")),
             }
         )
     return event
@@ -172,10 +168,7 @@ def read_eve(
             raise InputError("an EVE line must hold a JSON object", file=path, line=lineno)
         if "timestamp" not in rec or "event_type" not in rec:
             raise InputError("not an EVE record (no timestamp or event_type)", file=path, line=lineno)
-        try:
-            event = _event(rec)
-        except (ValueError, TypeError, KeyError) as exc:
-            raise InputError(f"bad EVE record: {exc}", file=path, line=lineno) from exc
+        event = _event(rec, Where(path, lineno))
         if event is None:
             report.skipped += 1
             continue

@@ -11,7 +11,6 @@ site label only fills ``sectool.site``/``observer.name`` where they are unset.
 from __future__ import annotations
 
 import json
-import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,21 +20,9 @@ from sectool.errors import InputError
 from sectool.traffic.ecs import FIELDS, MULTI_VALUED, flatten
 from sectool.traffic.readers.common import lines, parse_time
 from sectool.traffic.readers.options import ReaderOptions, ReadReport
+from sectool.traffic.readers.values import canonical_ip
 
 __all__ = ["read_ndjson", "validate_value"]
-
-
-def _canonical_ip(text: str) -> str:
-    """The address in canonical form (inet_pton is strict and ~20x faster than ipaddress)."""
-    try:
-        socket.inet_pton(socket.AF_INET, text)
-        return text
-    except OSError:
-        pass
-    try:
-        return socket.inet_ntop(socket.AF_INET6, socket.inet_pton(socket.AF_INET6, text))
-    except OSError:
-        raise ValueError(f"not an IP address: {text!r}") from None
 
 
 def validate_value(field: str, value: Any) -> Any:
@@ -57,7 +44,7 @@ def validate_value(field: str, value: Any) -> Any:
     if kind == "ip":
         if not isinstance(value, str):
             raise ValueError("expected an IP address")
-        return _canonical_ip(value)
+        return canonical_ip(value)
     if isinstance(value, (dict, list)):
         raise ValueError("expected a single value")
     if isinstance(value, bool):

@@ -16,10 +16,11 @@ from typing import Any
 
 from sectool.errors import InputError
 from sectool.traffic import ecs
-from sectool.traffic.readers.common import complete, lines, parse_time
+from sectool.traffic.readers.common import complete, lines
 from sectool.traffic.readers.conn import auth_event
 from sectool.traffic.readers.dns import question_fields
 from sectool.traffic.readers.options import DirectionClassifier, ReaderOptions, ReadReport
+from sectool.traffic.readers.values import Where
 
 __all__ = ["CONN_FIELDS", "DNS_FIELDS", "read_zeek", "zeek_kind"]
 
@@ -57,15 +58,6 @@ DNS_FIELDS: dict[str, str] = {
 }
 _REQUIRED = ("ts", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "proto")
 _ESCAPE = re.compile(r"\\x([0-9a-fA-F]{2})")
-_INT_FIELDS = {
-    "id.orig_p",
-    "id.resp_p",
-    "orig_ip_bytes",
-    "resp_ip_bytes",
-    "orig_pkts",
-    "resp_pkts",
-    "trans_id",
-}
 
 
 def zeek_kind(path_name: str | None, keys: set[str]) -> str | None:
@@ -83,39 +75,51 @@ def _unescape(text: str) -> str:
     return _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text) if "\\x" in text else text
 
 
-def _convert(name: str, value: Any) -> Any:
-    """A Zeek value (already unset/empty-resolved) -> the ECS value."""
+_PORT_FIELDS = frozenset({"id.orig_p", "id.resp_p"})
+_COUNT_FIELDS = frozenset({"orig_ip_bytes", "resp_ip_bytes", "orig_pkts", "resp_pkts"})
+_IP_FIELDS = frozenset({"id.orig_h", "id.resp_h"})
+
+
+def _convert(name: str, value: Any, where: Where) -> Any:
+    """A Zeek value (already unset/empty-resolved) -> the ECS value; :class:`InputError` if bad."""
     if value is None:
         return None
     if name == "ts":
-        return parse_time(float(value) if isinstance(value, str) else value)
+        return where.time(name, value)
+    if name in _PORT_FIELDS:
+        return where.port(name, value)
+    if name in _COUNT_FIELDS:
+        return where.count(name, value)
+    if name in _IP_FIELDS:
+        return where.ip(name, value)
     if name == "duration":
-        return round(float(value) * 1e9)
-    if name in _INT_FIELDS:
-        if isinstance(value, bool):
-            raise ValueError("not an integer")
-        number = int(value)
-        return str(number) if name == "trans_id" else number
+        seconds = where.seconds(name, value)
+        return None if seconds is None else round(seconds * 1e9)
+    if name == "trans_id":
+        number = where.integer(name, value, 0, 65535, "a DNS transaction id 0..65535")
+        return None if number is None else str(number)
     if name == "service":
-        first = (value[0] if isinstance(value, list) else str(value).split(",")[0]).strip().lower()
+        items = value if isinstance(value, list) else str(value).split(",")
+        first = str(items[0]).strip().lower() if items else ""
         return {"ssl": "tls"}.get(first, first) or None
     if name == "answers":
-        return [str(v) for v in value] if isinstance(value, list) else [str(value)]
+        items = value if isinstance(value, list) else [value]
+        return [str(v) for v in items if str(v) != ""] or None
+    if isinstance(value, (list, dict)):
+        if value == []:  # an empty Zeek set/vector in a string column: nothing seen
+            return None
+        raise where.fail(name, value, "a single value")
     if name == "proto":
-        return str(value).lower()
-    return str(value)
+        return str(value).lower() or None
+    return str(value) if str(value) != "" else None
 
 
 def _event(kind: str, record: dict[str, Any], path: Path, lineno: int) -> dict[str, Any]:
     mapping = CONN_FIELDS if kind == "conn" else DNS_FIELDS
+    where = Where(path, lineno)
     event: dict[str, Any] = {}
     for zeek_name, ecs_name in mapping.items():
-        try:
-            event[ecs_name] = _convert(zeek_name, record.get(zeek_name))
-        except (ValueError, TypeError, OverflowError) as exc:
-            raise InputError(
-                "bad value", file=path, line=lineno, field=zeek_name, value=record.get(zeek_name)
-            ) from exc
+        event[ecs_name] = _convert(zeek_name, record.get(zeek_name), where)
     if event.get("@timestamp") is None:
         raise InputError("record without a timestamp", file=path, line=lineno, field="ts")
     if event.get("network.transport") == "icmp" and ":" in str(event.get("source.ip")):
@@ -159,6 +163,8 @@ def read_zeek(
     tsv = False
     sep, set_sep, empty, unset = "\t", ",", "(empty)", "-"
     fields: list[str] | None = None
+    #: Columns of type set[...] / vector[...]; without a #types line Zeek's own choice for these.
+    containers: set[str] = {"answers", "TTLs"}
     kind: str | None = None
     path_name: str | None = None
     for lineno, text in lines(path, require_line_end=True):
@@ -180,6 +186,11 @@ def read_zeek(
                     unset = value
                 elif directive == "#path":
                     path_name = value
+                elif directive == "#types" and fields is not None:
+                    types = rest.split(sep)
+                    containers = {
+                        n for n, t in zip(fields, types, strict=False) if t.startswith(("set[", "vector["))
+                    }
                 elif directive == "#fields":
                     fields = rest.split(sep)
                     kind = zeek_kind(path_name, set(fields))
@@ -206,7 +217,8 @@ def read_zeek(
                 if raw == unset:
                     record[name] = None
                 elif raw == empty:
-                    record[name] = []
+                    # "(empty)" is an empty set/vector; in a string column it is an empty string.
+                    record[name] = [] if name in containers else ""
                 elif name == "answers" or name == "service":
                     record[name] = [_unescape(v) for v in raw.split(set_sep)]
                 else:

@@ -1,0 +1,112 @@
+"""Validation of single input values (ports, counts, IP addresses, timestamps) for the log readers.
+
+Every check raises :class:`sectool.errors.InputError` naming the file, line, the field as the
+input spells it (``id.orig_p``, ``src_port``), the bad value and what was expected, so that a
+hostile or damaged value stops the read with exit code 2 and never reaches Elasticsearch (where it
+would be rejected) or the community-id hash (where it would crash).
+"""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sectool.errors import InputError
+from sectool.traffic.readers.common import parse_time
+
+__all__ = ["Where", "canonical_ip"]
+
+#: ES ``long`` is a signed 64-bit integer.
+_LONG_MAX = (1 << 63) - 1
+
+
+def canonical_ip(text: str) -> str:
+    """The address in canonical form; ``ValueError`` when ``text`` is not an IPv4/IPv6 address.
+
+    ``inet_pton`` is strict (no ``010.1.2.3``, no zone ids) and ~20x faster than :mod:`ipaddress`.
+    """
+    try:
+        socket.inet_pton(socket.AF_INET, text)
+        return text
+    except OSError:
+        pass
+    try:
+        return socket.inet_ntop(socket.AF_INET6, socket.inet_pton(socket.AF_INET6, text))
+    except (OSError, ValueError):
+        raise ValueError(f"not an IP address: {text!r}") from None
+
+
+@dataclass(frozen=True)
+class Where:
+    """The file and line a value comes from; its methods validate one value each."""
+
+    file: Path
+    line: int
+
+    def fail(self, field: str, value: Any, expected: str, reason: str = "bad value") -> InputError:
+        return InputError(reason, file=self.file, line=self.line, field=field, value=value, expected=expected)
+
+    def integer(self, field: str, value: Any, low: int, high: int, expected: str) -> int | None:
+        """An integer in ``low..high`` from a JSON number or decimal text; ``None`` stays ``None``."""
+        if value is None:
+            return None
+        number: int | None = None
+        if isinstance(value, bool):
+            number = None
+        elif isinstance(value, int):
+            number = value
+        elif isinstance(value, float) and value.is_integer():
+            number = int(value)
+        elif isinstance(value, str) and value.strip().lstrip("+").isdecimal():
+            number = int(value.strip())
+        if number is None or not low <= number <= high:
+            raise self.fail(field, value, expected)
+        return number
+
+    def port(self, field: str, value: Any) -> int | None:
+        return self.integer(field, value, 0, 65535, "an integer port 0..65535")
+
+    def count(self, field: str, value: Any) -> int | None:
+        return self.integer(field, value, 0, _LONG_MAX, "a non-negative integer")
+
+    def ip(self, field: str, value: Any) -> str | None:
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise self.fail(field, value, "an IPv4 or IPv6 address")
+        try:
+            return canonical_ip(value)
+        except ValueError:
+            raise self.fail(field, value, "an IPv4 or IPv6 address") from None
+
+    def time(self, field: str, value: Any) -> datetime:
+        """Epoch seconds (number or decimal text) or ISO 8601 with a timezone."""
+        expected = "epoch seconds or an ISO 8601 timestamp with a timezone"
+        if isinstance(value, str):
+            text = value.strip()
+            try:
+                return parse_time(float(text))
+            except ValueError:
+                pass
+            except (OverflowError, OSError):
+                raise self.fail(field, value, expected) from None
+            value = text
+        try:
+            return parse_time(value)
+        except (ValueError, TypeError, OverflowError, OSError):
+            raise self.fail(field, value, expected) from None
+
+    def seconds(self, field: str, value: Any) -> float | None:
+        """A non-negative duration in seconds (Zeek ``interval``)."""
+        if value is None:
+            return None
+        try:
+            number = float(value) if not isinstance(value, bool) else -1.0
+        except (TypeError, ValueError):
+            number = -1.0
+        if not 0 <= number < 1e12:  # also rejects NaN
+            raise self.fail(field, value, "a non-negative number of seconds")
+        return number
