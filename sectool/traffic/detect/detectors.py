@@ -28,13 +28,21 @@ from sectool.traffic.detect.spec import (
 
 __all__ = ["DETECTORS", "LABELS", "build_detectors", "label"]
 
-NETWORK = Eq("event.category", "network")
+#: Connection events only. Readers emit a DNS (or other protocol) event next to the flow of the
+#: same exchange (Zeek dns.log, EVE dns, the pcap reader: ``event.type: protocol``), and IDS alerts
+#: carry the hosts too; counting those as connections breaks gaps, counts and port sets.
+NETWORK = And((Eq("event.category", "network"), Eq("event.type", "connection")))
 SRC, DST = "source.ip", "destination.ip"
 
 
 def _all(*items: Filter | None) -> Filter:
-    kept = tuple(i for i in items if i is not None)
-    return kept[0] if len(kept) == 1 else And(kept)
+    kept: list[Filter] = []
+    for item in items:
+        if isinstance(item, And):
+            kept += item.items  # flat, for readable DSL and KQL
+        elif item is not None:
+            kept.append(item)
+    return kept[0] if len(kept) == 1 else And(tuple(kept))
 
 
 def _internal(cfg: DetectConfig, field: str) -> Filter:
