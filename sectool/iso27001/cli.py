@@ -103,11 +103,13 @@ def _score(
 def _print_findings(findings: list[Finding], lang: Lang) -> None:
     from rich.text import Text
 
+    from sectool.safetext import strip_controls
+
     styles = {"error": "bold red", "warning": "yellow", "info": "dim"}
     for f in findings:
         line = Text(f"{f.severity}: ", style=styles[f.severity])
         line.append(f"[{f.code}] ")
-        line.append(f.message_da if lang is Lang.da else f.message)
+        line.append(strip_controls(f.message_da if lang is Lang.da else f.message))
         err.print(line, soft_wrap=True)
 
 
@@ -186,7 +188,7 @@ def score(
             raise InputError(
                 "--format table prints to the terminal", field="--output", expected="json, csv or md"
             )
-        out.print(render.score_table(scored, top, lang.value))
+        out.print(render.score_table(scored, top, lang.value, width=out.width))
         _print_findings(scored.findings, lang)
     _exit_for(scored.findings, fail_on)
 

@@ -261,7 +261,7 @@ class RiskMatrix(BaseModel):
             return raw if 1 <= raw <= len(levels) else None
         if isinstance(raw, str):
             text = raw.strip()
-            if text.isdigit():
+            if text.isascii() and text.isdecimal():
                 return self.resolve(axis, int(text))
             key = text.lower().replace(" ", "_").replace("-", "_")
             for lv in levels:
@@ -310,4 +310,13 @@ def load_matrix(path: str | Path | None = None) -> RiskMatrix:
             expected=f"a shipped matrix ({', '.join(SHIPPED_MATRICES)}) or a YAML file",
         )
     doc = load_yaml(p)
+    if not isinstance(doc.data, dict):
+        # Say what is wrong without repeating the file's content: the path may point at a
+        # file that is not a matrix at all (a register from someone else naming /etc/passwd).
+        raise InputError(
+            "a matrix file must be a YAML mapping (likelihood, impact, risk_levels, ...)",
+            file=doc.file,
+            line=doc.line_of(()),
+            expected="a matrix in the documented format (see docs/risk-register.md)",
+        )
     return validate(RiskMatrix, doc.data, doc=doc)

@@ -28,6 +28,7 @@ from pydantic import (
 
 from sectool.iso27001.catalogue import Axis, load_catalogue
 from sectool.iso27001.matrix import ControlEffect
+from sectool.safetext import SafeText
 from sectool.yamlio import format_loc
 
 __all__ = [
@@ -123,9 +124,9 @@ class Asset(BaseModel):
     model_config = _CFG
 
     id: ItemId
-    name: str = Field(min_length=1)
-    owner: str | None = None
-    description: str = ""
+    name: SafeText = Field(min_length=1)
+    owner: SafeText | None = None
+    description: SafeText = ""
     data_categories: tuple[DataCategory, ...] = ()
     classification: Classification | None = None
 
@@ -138,7 +139,7 @@ class ControlRef(BaseModel):
     control: ControlId
     status: Status
     reduces: Axis | None = Field(default=None, description="override the catalogue's default axis")
-    note: str = ""
+    note: SafeText = ""
 
 
 class PlannedControlRef(ControlRef):
@@ -152,10 +153,10 @@ class Acceptance(BaseModel):
 
     model_config = _CFG
 
-    approved_by: str = Field(min_length=1)
+    approved_by: SafeText = Field(min_length=1)
     date: dt.date
     expiry: dt.date
-    justification: str = Field(min_length=1)
+    justification: SafeText = Field(min_length=1)
 
     @model_validator(mode="after")
     def _expiry_after_date(self) -> Acceptance:
@@ -177,12 +178,12 @@ class Risk(BaseModel):
     model_config = _CFG
 
     id: ItemId
-    title: str = Field(min_length=1)
-    description: str = ""
+    title: SafeText = Field(min_length=1)
+    description: SafeText = ""
     assets: tuple[ItemId, ...] = ()
-    threat: str = ""
-    vulnerability: str = ""
-    owner: str | None = None
+    threat: SafeText = ""
+    vulnerability: SafeText = ""
+    owner: SafeText | None = None
     likelihood: LevelRef
     impact: LevelRef
     existing_controls: tuple[ControlRef, ...] = ()
@@ -207,7 +208,7 @@ class SoaEntry(BaseModel):
 
     control: ControlId
     applicable: bool
-    justification: str = ""
+    justification: SafeText = ""
     status: Status | None = None
 
     @model_validator(mode="after")
@@ -252,8 +253,8 @@ class Register(BaseModel):
     model_config = _CFG
 
     schema_version: Literal[1] = 1
-    name: str = "Risk register"
-    organisation: str = ""
+    name: SafeText = "Risk register"
+    organisation: SafeText = ""
     appetite: str | None = Field(
         default=None, description="highest acceptable risk level (a matrix level name)"
     )

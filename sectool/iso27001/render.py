@@ -166,26 +166,32 @@ def score_markdown(scored: ScoredRegister, top: int | None = None, lang: str = "
     return "\n".join(lines) + "\n"
 
 
-def score_table(scored: ScoredRegister, top: int | None = None, lang: str = "en") -> Table:
-    """A rich table; user text goes in as ``Text`` so that it is never parsed as markup."""
+def score_table(
+    scored: ScoredRegister, top: int | None = None, lang: str = "en", width: int | None = None
+) -> Table:
+    """A rich table; user text goes in as ``Text`` so that it is never parsed as markup.
+
+    ``width`` is the console width; below 110 columns the table drops its vertical rules and
+    padding so that all nine columns fit in 80 columns without splitting words.
+    """
+    from rich import box
     from rich.table import Table
     from rich.text import Text
 
     from sectool.iso27001.heatmap import text_colour
+    from sectool.safetext import strip_controls
 
     lab = _MD["da" if lang == "da" else "en"]
     levels = scored.matrix.risk_levels
     appetite = levels[scored.appetite].label.get(lang) if scored.appetite is not None else "-"
+    name = strip_controls(scored.register.name)
     table = Table(
-        title=Text(f"{scored.register.name} · {scored.as_of.isoformat()} · {lab['appetite']}: {appetite}"),
+        title=Text(f"{name} · {scored.as_of.isoformat()} · {lab['appetite']}: {appetite}"),
         header_style="bold",
     )
-    # Rank and id never wrap; the title gets the most room and at least 16 characters.
-    min_width = {2: 16, 3: 8}
-    for i, col in enumerate(lab["cols"]):
-        table.add_column(
-            col, overflow="fold", no_wrap=i < 2, min_width=min_width.get(i), ratio=3 if i == 2 else None
-        )
+    compact = width is not None and width < 110
+    if compact:
+        table.box, table.padding, table.pad_edge = box.SIMPLE_HEAD, (0, 0, 0, 0), False
 
     def tier(t: Tier) -> Text:
         colour = levels[t.level].colour
@@ -194,16 +200,38 @@ def score_table(scored: ScoredRegister, top: int | None = None, lang: str = "en"
             style=f"{text_colour(colour)} on {colour}",
         )
 
-    for rank, s in enumerate(_limit(scored, top), start=1):
-        table.add_row(
+    rows = [
+        (
             Text(str(rank)),
-            Text(s.risk.id),
-            Text(s.risk.title),
-            Text(s.risk.owner or "—"),
+            Text(strip_controls(s.risk.id)),
+            Text(strip_controls(s.risk.title)),
+            Text(strip_controls(s.risk.owner or "—")),
             Text(s.risk.treatment),
             tier(s.inherent),
             tier(s.current),
             tier(s.residual),
             Text("▲ " + lab["yes"] if s.above_appetite else "", style="bold red"),
         )
+        for rank, s in enumerate(_limit(scored, top), start=1)
+    ]
+    # Every column is at least as wide as its longest word (header or cell), so a narrow
+    # terminal or a pipe (80 columns) wraps between words and never splits "mitigate" into
+    # "mitigat|e"; only the free-text title and owner are capped, and fold a word longer than that.
+    for i, col in enumerate(lab["cols"]):
+        words = [w for text in (col, *(r[i].plain for r in rows)) for w in text.split()]
+        longest = max((len(w) for w in words), default=1)
+        if i in (2, 3):
+            longest = min(longest, 16 if i == 2 else 12)
+        table.add_column(
+            col,
+            overflow="fold",
+            no_wrap=i < 2,
+            min_width=longest,
+            # In a narrow table the short columns get no more than their longest word, so the
+            # room goes to the title instead of squeezing the last column.
+            max_width=longest if compact and i > 3 else None,
+            ratio=3 if i == 2 else None,
+        )
+    for row in rows:
+        table.add_row(*row)
     return table

@@ -177,9 +177,31 @@ def matrix_for(register: Register, override: str | Path | None = None) -> RiskMa
         return load_matrix()
     if register.matrix in SHIPPED_MATRICES:
         return load_matrix(register.matrix)
-    path = Path(register.matrix)
+    return load_matrix(register_matrix_path(register))
+
+
+def register_matrix_path(register: Register) -> Path:
+    """The file a register's ``matrix:`` names, resolved against the register's folder.
+
+    Only a ``.yml``/``.yaml`` file is accepted, so a register from someone else cannot make
+    the tool read an arbitrary file (and an error names the resolved path, not the one written).
+    """
+    written = register.matrix or ""
+    path = Path(written)
     base = register.origin.base_dir
-    return load_matrix(base / path if base is not None and not path.is_absolute() else path)
+    resolved = (base / path if base is not None and not path.is_absolute() else path).resolve()
+    if resolved.suffix.lower() not in (".yml", ".yaml"):
+        file, line = register.origin.locate(("matrix",))
+        raise InputError(
+            "the register's matrix must be a shipped matrix or a .yml/.yaml file",
+            file=file,
+            line=line,
+            field="matrix",
+            value=written,
+            expected=f"one of {', '.join(SHIPPED_MATRICES)} or a path ending in .yml or .yaml "
+            f"(resolved: {resolved})",
+        )
+    return resolved
 
 
 def _bad_level(register: Register, loc: Sequence[str | int], raw: object, allowed: str) -> InputError:

@@ -176,7 +176,9 @@ def _open_workbook(path: Path) -> Any:
             f"file is too large ({size} bytes)", file=path, expected=f"at most {MAX_BYTES} bytes"
         )
     try:
-        return load_workbook(path, read_only=True, data_only=True)
+        # data_only=False: a formula cell comes back as its formula (data type "f"), so it can
+        # be reported as such; with cached values a never-recalculated workbook has none.
+        return load_workbook(path, read_only=True, data_only=False)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
         raise InputError(f"not a readable XLSX workbook ({type(exc).__name__})", file=path) from None
 
@@ -195,15 +197,18 @@ def _read_sheet(
             expected="sheets 'risks' and 'assets' (optional 'soa', 'register')",
         )
     label = f"{path}[{sheet}]"
-    it = wb[names[sheet]].iter_rows(values_only=True)
-    header = next(it, None)
+    it = wb[names[sheet]].iter_rows()
+    first = next(it, None)
+    header = None if first is None else tuple(c.value for c in first)
     if header is None or not any(c is not None and str(c).strip() for c in header):
         raise InputError(
             f"sheet '{sheet}' is empty", file=path, expected="a header row: " + ", ".join(columns)
         )
     cols = _header(header, columns, label)
     rows: list[tuple[int, dict[str, Any]]] = []
-    for number, values in enumerate(it, start=2):
+    for number, cells in enumerate(it, start=2):
+        values = tuple(c.value for c in cells)
+        _no_formula(cells, cols, label, number)
         if not any(v is not None and str(v).strip() for v in values):
             continue
         extra = [v for v in values[len(cols) :] if v is not None and str(v).strip()]
@@ -211,6 +216,25 @@ def _read_sheet(
             raise InputError("value in a column without a header", file=label, line=number, value=extra[0])
         rows.append((number, {c: _cell(v) for c, v in zip(cols, values, strict=False) if c}))
     return _Table(label, rows)
+
+
+def _no_formula(cells: tuple[Any, ...], cols: list[str], label: str, number: int) -> None:
+    """Refuse a formula cell: the register holds values, and the formula's result is unknown here."""
+    from openpyxl.utils import get_column_letter
+
+    for index, cell in enumerate(cells):
+        if getattr(cell, "data_type", None) == "f":
+            name = cols[index] if index < len(cols) and cols[index] else None
+            letter = get_column_letter(index + 1)
+            formula = str(cell.value)
+            shown = formula if len(formula) <= 60 else formula[:57] + "..."
+            raise InputError(
+                f"cell {letter}{number} holds a formula ({shown}); enter the value",
+                file=label,
+                line=number,
+                field=name or f"column {letter}",
+                expected="a plain value (copy the cell and paste it as values)",
+            )
 
 
 def _cell(value: Any) -> Any:

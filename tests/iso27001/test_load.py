@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from sectool.cli import main
 from sectool.errors import InputError
 from sectool.fileio import write_csv, write_xlsx
 from sectool.iso27001 import load_register, score_register
@@ -140,6 +142,80 @@ def test_bad_yaml(write: Callable[..., Path], text: str, pattern: str) -> None:
     assert info.value.exit_code == 2
 
 
+@pytest.mark.parametrize(("text", "pattern"), BAD_YAML)
+def test_bad_yaml_through_the_cli(
+    write: Callable[..., Path], capsys: pytest.CaptureFixture[str], text: str, pattern: str
+) -> None:
+    path = write(text)
+    assert main(["risk", "validate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert re.search(pattern, err), err
+    assert "Traceback" not in err
+    assert err.count("\n") == 1
+
+
+#: Text that would drive a terminal (or hide what a reviewer reads) if printed raw.
+HOSTILE_TEXT = [
+    ("\x1b]0;pwned\x07\x1b[31mRED", "U+001B at position 1"),  # OSC window title + colour
+    ("bad\x1b[2J", "U+001B at position 4"),  # clear screen
+    ("nul\x00byte", "U+0000 at position 4"),
+    ("c1\x9bcsi", "U+009B at position 3"),  # 8-bit CSI
+    ("del\x7f", "U+007F at position 4"),
+    ("carriage\rreturn", "U+000D at position 9"),  # overwrites the line in a terminal
+    ("admin\u202e txt.exe", "bidirectional control character U+202E at position 6"),  # Trojan Source
+    ("isolate\u2066x\u2069", "bidirectional control character U+2066"),
+]
+
+
+@pytest.mark.parametrize(("text", "message"), HOSTILE_TEXT)
+@pytest.mark.parametrize(
+    "field",
+    ["title", "description", "threat", "vulnerability", "owner"],
+)
+def test_hostile_risk_text_is_rejected(
+    write: Callable[..., Path], capsys: pytest.CaptureFixture[str], field: str, text: str, message: str
+) -> None:
+    import json
+
+    risk = {"id": "R1", "title": "t", "likelihood": 1, "impact": 1, field: text}
+    path = write("risks:\n  - " + json.dumps(risk) + "\n")
+    assert main(["risk", "score", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert f"register.yml:2, field 'risks[0].{field}': " in err
+    assert message in err
+    assert "\x1b" not in err
+    assert "\u202e" not in err
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ('name: "x\\e]0;t\\a"\n', "name"),
+        ('organisation: "x\\x9b"\n', "organisation"),
+        ('assets:\n  - {id: a, name: "A\\e[1m"}\n', "assets[0].name"),
+        (
+            'soa:\n  - {control: A.5.1, applicable: false, justification: "no\\u202e"}\n',
+            "soa[0].justification",
+        ),
+    ],
+)
+def test_hostile_text_elsewhere_in_the_register(
+    write: Callable[..., Path], capsys: pytest.CaptureFixture[str], text: str, where: str
+) -> None:
+    assert main(["risk", "validate", str(write(text))]) == 2
+    err = capsys.readouterr().err
+    assert f"field '{where}': contains a" in err
+
+
+def test_tabs_and_line_breaks_are_text(write: Callable[..., Path]) -> None:
+    path = write(
+        'risks:\n  - {id: R1, title: "a\\tb", description: "line 1\\r\\nline 2", likelihood: 1, impact: 1}\n'
+    )
+    risk = load_register(path).risks[0]
+    assert risk.title == "a\tb"
+    assert risk.description == "line 1\nline 2"
+
+
 def _csv_folder(example: Path, tmp_path: Path) -> Path:
     return _export_csv(example, tmp_path)
 
@@ -156,9 +232,7 @@ def _edit(path: Path, old: str, new: str, count: int = 1) -> None:
         (lambda p: _edit(p, "id,title,", "id,name,"), r"reg\.csv:1: unknown column \(got 'name'\)"),
         (lambda p: _edit(p, ",likelihood,impact,", ",likelihood,severity,"), r"reg\.csv:1: unknown column"),
         (
-            lambda p: p.write_text(
-                p.read_text("utf-8").replace(",impact", "", 1).replace(",major", ",", 0), "utf-8"
-            ),
+            lambda p: p.write_text(p.read_text("utf-8").replace(",impact", "", 1), "utf-8"),
             r"reg\.csv:1, field 'impact': missing column 'impact'; expected required columns"
             r" id, title, likelihood, impact",
         ),
@@ -177,11 +251,59 @@ def _edit(path: Path, old: str, new: str, count: int = 1) -> None:
         (lambda p: p.write_text("", "utf-8"), r"reg\.csv: file is empty; expected a header row"),
     ],
 )
-def test_bad_csv(example: Path, tmp_path: Path, edit, pattern: str) -> None:  # type: ignore[no-untyped-def]
+def test_bad_csv(
+    example: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], edit, pattern: str
+) -> None:  # type: ignore[no-untyped-def]
     path = _csv_folder(example, tmp_path)
     edit(path)
     with pytest.raises(InputError, match=pattern):
         load_register(path)
+    assert main(["risk", "score", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert re.search(pattern, err), err
+    assert "Traceback" not in err
+    assert err.count("\n") == 1
+
+
+def test_csv_hostile_text(example: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _csv_folder(example, tmp_path)
+    lines = path.read_text("utf-8").splitlines()
+    lines[1] = lines[1].replace("R-01,", "R-01,\x1b]0;pwned\x07", 1)
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+    assert main(["risk", "score", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "reg.csv:2, field 'title': contains a control character U+001B at position 1" in err
+    assert "\x1b" not in err
+
+
+@pytest.mark.parametrize(
+    ("cell", "column", "letter", "shown"),
+    [
+        ("=1+2", "likelihood", "C", "=1+2"),
+        ('=HYPERLINK("http://x","y")', "title", "B", '=HYPERLINK("http://x","y")'),
+    ],
+)
+def test_xlsx_formula_cell_is_reported(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], cell: str, column: str, letter: str, shown: str
+) -> None:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "risks"
+    ws.append(["id", "title", "likelihood", "impact"])
+    row = {"id": "R1", "title": "t", "likelihood": 2, "impact": 3, column: cell}
+    ws.append([row["id"], row["title"], row["likelihood"], row["impact"]])
+    wb.create_sheet("assets").append(["id", "name"])
+    path = tmp_path / "formula.xlsx"
+    wb.save(path)
+    assert main(["risk", "score", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert (
+        f"formula.xlsx[risks]:2, field '{column}': cell {letter}2 holds a formula ({shown}); enter the value"
+        in err
+    )
 
 
 def test_csv_level_outside_matrix_names_row(example: Path, tmp_path: Path, as_of: dt.date) -> None:

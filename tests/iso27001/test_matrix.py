@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import yaml
 
+from sectool.cli import main
 from sectool.errors import InputError
 from sectool.iso27001.matrix import ControlEffect, load_matrix
 
@@ -17,6 +19,7 @@ GRID_5X5 = {
     4: "MMHHV",
     5: "MHHVV",
 }
+_SHIPPED_3X3 = Path(__file__).parents[2] / "sectool/iso27001/data/matrix_3x3.yml"
 NAMES = {"L": "low", "M": "medium", "H": "high", "V": "very_high"}
 
 
@@ -56,6 +59,9 @@ def test_default_is_5x5_and_cached() -> None:
         ("impact", "huge", None),
         ("impact", True, None),
         ("impact", 2.5, None),
+        ("likelihood", "\u00b2", None),  # superscript two: isdigit() but not int()-able
+        ("likelihood", "\u0663", None),  # Arabic-Indic three: a decimal digit, but not ASCII
+        ("impact", "\uff13", None),  # full-width three
     ],
 )
 def test_resolve_levels(axis: str, raw: object, value: int | None) -> None:
@@ -155,3 +161,55 @@ def test_unknown_matrix_name() -> None:
 )
 def test_control_effect_levels_round_down_and_cap(total: float, levels: int) -> None:
     assert ControlEffect().levels(total) == levels
+
+
+@pytest.mark.parametrize("level", ["\u00b2", "\u0663"])
+def test_non_ascii_digit_level_is_a_user_error(
+    write: Callable[..., Path], capsys: pytest.CaptureFixture[str], level: str
+) -> None:
+    path = write(f'risks:\n  - {{id: R1, title: t, likelihood: "{level}", impact: 1}}\n')
+    assert main(["risk", "score", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert f"register.yml:2, field 'risks[0].likelihood': level outside the matrix (got '{level}')" in err
+
+
+@pytest.mark.parametrize(
+    ("matrix", "message"),
+    [
+        (
+            "/etc/passwd",
+            "field 'matrix': the register's matrix must be a shipped matrix or a .yml/.yaml file",
+        ),
+        ("../../../../../../../../../../../../etc/hostname", "(resolved: /etc/hostname)"),
+        ("huge", "(resolved: "),
+    ],
+)
+def test_register_matrix_must_be_shipped_or_yaml(
+    write: Callable[..., Path], capsys: pytest.CaptureFixture[str], matrix: str, message: str
+) -> None:
+    path = write(f"matrix: {matrix}\nrisks: []\n")
+    assert main(["risk", "score", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert "root:" not in err
+
+
+def test_register_matrix_is_resolved_against_the_register_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "m.yml").write_text("- secret first line\n- b\n", "utf-8")
+    register = tmp_path / "sub" / "reg.yml"
+    register.write_text("matrix: m.yml\nrisks: []\n", "utf-8")
+    assert main(["risk", "score", str(register)]) == 2
+    err = capsys.readouterr().err
+    assert f"{tmp_path / 'sub' / 'm.yml'}:1: a matrix file must be a YAML mapping" in err
+    assert "secret" not in err
+
+
+def test_register_matrix_shipped_copy_scores(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "mine.yaml").write_text(_SHIPPED_3X3.read_text("utf-8"), "utf-8")
+    (tmp_path / "reg.yml").write_text(
+        "matrix: mine.yaml\nrisks: [{id: R1, title: t, likelihood: 3, impact: 3}]\n", "utf-8"
+    )
+    assert main(["risk", "validate", str(tmp_path / "reg.yml")]) == 0
