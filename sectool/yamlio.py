@@ -4,9 +4,11 @@ Every YAML input of sectool (risk registers, matrices, playbooks, question banks
 clinic answers, indicator targets) goes through :func:`load_yaml` and
 :func:`validate`, so that a bad value is reported as ``file:line, field 'x': ...``.
 
-Hostile input is expected: aliases (the "billion laughs" expansion) and duplicate
-keys are rejected, files above :data:`MAX_BYTES` are refused, and only
-``yaml.safe_load`` semantics are used.
+Hostile input is expected: aliases (the "billion laughs" expansion), duplicate keys and
+nesting deeper than :data:`MAX_DEPTH` are rejected, files above :data:`MAX_BYTES` are
+refused, and only ``yaml.SafeLoader`` semantics are used. Timestamps are *not* resolved
+by YAML: ``2030-02-30`` stays a string, so the pydantic model that expects a date
+reports it with file, line and field instead of YAML raising a bare ``ValueError``.
 """
 
 from __future__ import annotations
@@ -21,9 +23,29 @@ from pydantic import BaseModel, ValidationError
 
 from sectool.errors import InputError
 
-__all__ = ["MAX_BYTES", "YamlDoc", "format_loc", "load_yaml", "parse_yaml", "read_text", "validate"]
+__all__ = [
+    "MAX_BYTES",
+    "MAX_DEPTH",
+    "YamlDoc",
+    "format_loc",
+    "load_yaml",
+    "parse_yaml",
+    "read_text",
+    "validate",
+]
 
 MAX_BYTES = 50 * 1024 * 1024
+MAX_DEPTH = 64
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader without the implicit timestamp resolver (dates are validated by the models)."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
 
 M = TypeVar("M", bound=BaseModel)
 PathKey = tuple[str | int, ...]
@@ -79,12 +101,25 @@ def parse_yaml(text: str, *, file: str = "<string>") -> YamlDoc:
     if not text.strip():
         raise InputError("file is empty", file=file, expected="a YAML document")
     try:
-        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        depth = 0
+        for event in yaml.parse(text, Loader=_Loader):
+            line = event.start_mark.line + 1 if event.start_mark else None
             if isinstance(event, yaml.AliasEvent):
-                line = event.start_mark.line + 1 if event.start_mark else None
                 raise InputError("YAML aliases (*name) are not allowed", file=file, line=line)
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise InputError(
+                        f"nesting is too deep (more than {MAX_DEPTH} levels)", file=file, line=line
+                    )
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+        loader = _Loader(text)
+        try:
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -92,6 +127,8 @@ def parse_yaml(text: str, *, file: str = "<string>") -> YamlDoc:
         raise InputError(f"invalid YAML: {problem}", file=file, line=line) from None
     except yaml.YAMLError as exc:
         raise InputError(f"invalid YAML: {exc}", file=file) from None
+    except (ValueError, TypeError, RecursionError) as exc:  # a constructor refused a value
+        raise InputError(f"invalid YAML value: {exc}", file=file) from None
     if node is None or data is None:
         raise InputError("file is empty", file=file, expected="a YAML document")
     lines: dict[PathKey, int] = {}

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from pathlib import Path
 
 import pytest
@@ -38,7 +39,7 @@ def test_csv_export_neutralises_formulas() -> None:
 def test_xlsx_export_neutralises_formulas(tmp_path: Path) -> None:
     out = tmp_path / "x.xlsx"
     write_xlsx(out, {"Sheet A": (["id", "v"], [["=1+1", 2]])})
-    ws = load_workbook(out)["Sheet A"]
+    ws = load_workbook(io.BytesIO(out.read_bytes()))["Sheet A"]
     assert ws["A2"].value == "'=1+1"
     assert ws["A2"].data_type == "s"
     assert ws["B2"].value == 2
@@ -57,3 +58,22 @@ def test_atomic_write_leaves_old_file_on_failure(tmp_path: Path) -> None:
         write_then_fail()
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]
+
+
+@pytest.mark.parametrize(("umask", "expected"), [(0o022, 0o644), (0o077, 0o600), (0o027, 0o640)])
+def test_new_files_honour_the_umask(tmp_path: Path, umask: int, expected: int) -> None:
+    old = os.umask(umask)
+    try:
+        atomic_write_text(tmp_path / "f.txt", "x")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "f.txt").stat().st_mode & 0o777 == expected
+
+
+def test_replacing_a_file_keeps_its_permissions(tmp_path: Path) -> None:
+    target = tmp_path / "f.txt"
+    target.write_text("old")
+    target.chmod(0o600)
+    atomic_write_text(target, "new")
+    assert target.stat().st_mode & 0o777 == 0o600
+    assert target.read_text() == "new"

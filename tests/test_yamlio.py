@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
 from pydantic import BaseModel, Field
 
 from sectool.errors import InputError
-from sectool.yamlio import format_loc, load_yaml, parse_yaml, validate
+from sectool.yamlio import MAX_DEPTH, format_loc, load_yaml, parse_yaml, validate
 
 
 class Item(BaseModel):
@@ -59,6 +60,40 @@ def test_bad_yaml_is_an_input_error(text: str, needle: str) -> None:
         parse_yaml(text, file="bad.yml")
     assert needle in str(exc.value)
     assert str(exc.value).startswith("bad.yml")
+
+
+@pytest.mark.parametrize("bad_date", ["2030-02-30", "2030-13-01"])
+def test_impossible_dates_are_reported_by_the_model_with_their_line(bad_date: str) -> None:
+    class Dated(BaseModel):
+        name: str
+        due: date
+
+    doc = parse_yaml(f"name: a\ndue: {bad_date}\n", file="d.yml")
+    assert doc.data["due"] == bad_date  # YAML does not resolve timestamps; the model does
+    with pytest.raises(InputError) as exc:
+        validate(Dated, doc.data, doc=doc)
+    assert str(exc.value).startswith("d.yml:2, field 'due': ")
+    assert f"(got '{bad_date}')" in str(exc.value)
+
+
+def test_valid_dates_still_validate() -> None:
+    class Dated(BaseModel):
+        due: date
+
+    doc = parse_yaml("due: 2030-02-28\n", file="d.yml")
+    assert validate(Dated, doc.data, doc=doc).due == date(2030, 2, 28)
+
+
+@pytest.mark.parametrize("text", ["a: " + "[" * 5000 + "]" * 5000, "a: " + "{b: " * 200 + "1" + "}" * 200])
+def test_deep_nesting_is_refused(text: str) -> None:
+    with pytest.raises(InputError, match=r"nesting is too deep \(more than 64 levels\)") as exc:
+        parse_yaml(text, file="deep.yml")
+    assert exc.value.location.line == 1
+
+
+def test_nesting_at_the_limit_is_fine() -> None:
+    doc = parse_yaml("a: " + "[" * (MAX_DEPTH - 1) + "]" * (MAX_DEPTH - 1), file="ok.yml")
+    assert isinstance(doc.data["a"], list)
 
 
 def test_malformed_yaml_names_the_line() -> None:

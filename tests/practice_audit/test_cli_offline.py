@@ -158,7 +158,7 @@ BAD_ANSWERS = [
      ["question 'org.owner'", "action_due"]),
     ("datetime due date",
      "size: solo\nanswers:\n  org.owner:\n    value: no\n    action_due: 2026-01-01 10:00:00\n", 5,
-     ["question 'org.owner'", "not a date and time"]),
+     ["question 'org.owner'", "should have zero time"]),
     ("unknown key", "size: solo\nanswers:\n  org.owner:\n    value: no\n    owner: me\n", 5,
      ["question 'org.owner'", "Extra inputs"]),
     ("value missing", "size: solo\nanswers:\n  org.owner:\n    justification: x\n", 3,
