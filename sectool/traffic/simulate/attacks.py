@@ -83,18 +83,27 @@ class Injector:
         return self.rng.randrange(self.p0, latest + 1)
 
     def add(
-        self, kind: str, detectors: list[str], entity: dict[str, str], start: int, end: int, text: str
+        self,
+        kind: str,
+        detectors: list[str],
+        entity: dict[str, str],
+        start: int,
+        end: int,
+        text: str,
+        also: list[dict[str, Any]] | None = None,
     ) -> None:
-        self.truth.append(
-            {
-                "type": kind,
-                "detectors": detectors,
-                "entity": entity,
-                "start": _iso(start),
-                "end": _iso(min(end, self.end)),
-                "description": text,
-            }
-        )
+        """One ground-truth entry; ``also`` lists reports of it under another entity."""
+        entry: dict[str, Any] = {
+            "type": kind,
+            "detectors": detectors,
+            "entity": entity,
+            "start": _iso(start),
+            "end": _iso(min(end, self.end)),
+            "description": text,
+        }
+        if also:
+            entry["also"] = also
+        self.truth.append(entry)
 
     # ------------------------------------------------------------------ attacks
     def beaconing(self, host: Host, c2: str) -> None:
@@ -275,6 +284,7 @@ class Injector:
             first,
             t,
             "about 150 MB uploaded to an unknown address",
+            also=[{"detectors": ["volume_spike"], "entity": {"source.ip": server.ip}}],
         )
 
     def brute_force(self, target: Host) -> None:
@@ -409,6 +419,9 @@ class Injector:
             t,
             t + dur,
             "SSH to a jump host and RDP on to a database server at night",
+            also=[
+                {"detectors": ["off_hours_admin"], "entity": {"source.ip": jump.ip, "destination.ip": db.ip}}
+            ],
         )
         return True
 
