@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 __all__ = [
     "JSONL_SUFFIXES",
     "PARQUET_SUFFIXES",
+    "document_id",
     "event_id",
     "iter_event_batches",
     "read_events",
@@ -144,6 +145,13 @@ def event_id(event: Mapping[str, Any]) -> str:
             canon[key] = value
     text = json.dumps(canon, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+
+
+def document_id(event: Mapping[str, Any]) -> str:
+    """The Elasticsearch ``_id`` of an event: the id of its source record when the reader attached
+    one (:class:`sectool.traffic.readers.identity.SourceEvent`), else :func:`event_id`."""
+    doc_id = getattr(event, "doc_id", None)
+    return doc_id if isinstance(doc_id, str) else event_id(event)
 
 
 # ---------------------------------------------------------------------------------------- arrow

@@ -1,6 +1,7 @@
 """Idempotent bulk indexing of flat ECS events.
 
-* Every document has a deterministic id (:func:`sectool.traffic.localstore.event_id`) and is
+* Every document has a deterministic id (:func:`sectool.traffic.localstore.document_id`: the
+  identity of the source record, see :mod:`sectool.traffic.readers.identity`) and is
   sent with ``op_type: create``: indexing the same events again creates nothing and the
   conflicts (409) are counted as *already present*.
 * Events are serialised in the caller's thread and sent as chunks by a few worker threads
@@ -26,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from sectool.errors import ServiceError
 from sectool.traffic.ecs import nest
 from sectool.traffic.es.template import index_name
-from sectool.traffic.localstore import event_id, to_json_value
+from sectool.traffic.localstore import document_id, to_json_value
 
 if TYPE_CHECKING:
     from elasticsearch import Elasticsearch
@@ -57,7 +58,7 @@ def to_action(prefix: str, event: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "_op_type": "create",
         "_index": index_name(prefix, _as_datetime(event["@timestamp"])),
-        "_id": event_id(event),
+        "_id": document_id(event),
         "_source": nest(flat),
     }
 

@@ -18,6 +18,7 @@ from sectool.traffic.flows import ACK, FIN, RST, SYN, Flow, conn_state
 from sectool.traffic.readers.common import complete, lines
 from sectool.traffic.readers.conn import auth_event
 from sectool.traffic.readers.dns import question_fields
+from sectool.traffic.readers.identity import derived, identified, raw_record_id, source_id
 from sectool.traffic.readers.options import DirectionClassifier, ReaderOptions, ReadReport
 from sectool.traffic.readers.values import Where
 
@@ -151,6 +152,25 @@ def _event(rec: dict[str, Any], where: Where) -> dict[str, Any] | None:
     return event
 
 
+def _doc_id(rec: dict[str, Any]) -> str:
+    """The document id from the EVE record's identity (see :mod:`.identity`)."""
+    flow_id = rec.get("flow_id")
+    if flow_id is None:
+        return raw_record_id("suricata.eve", rec)
+    etype = rec["event_type"]
+    # The timestamp as the sensor wrote it: exact, and the same on every read of the file.
+    parts: list[Any] = ["suricata.eve", str(flow_id), etype, str(rec["timestamp"])]
+    if etype == "dns":
+        dns = rec["dns"]
+        parts += [dns.get(k) for k in ("type", "id", "tx_id", "rrname", "rrtype")]
+        if dns.get("version") is None and dns.get("type") == "answer":  # v1: one answer per line
+            parts.append(dns.get("rdata"))
+    elif etype == "alert":
+        alert = rec["alert"]
+        parts += [alert.get(k) for k in ("gid", "signature_id", "rev")]
+    return source_id(*parts)
+
+
 def read_eve(
     path: Path, options: ReaderOptions, labels: dict[str, Any], report: ReadReport
 ) -> Iterator[dict[str, Any]]:
@@ -172,9 +192,10 @@ def read_eve(
         if event is None:
             report.skipped += 1
             continue
-        event = complete(event, directions, labels)
+        doc_id = _doc_id(rec)
+        event = identified(complete(event, directions, labels), doc_id)
         yield event
         if event.get("event.type") == "connection":
             auth = auth_event(event)
             if auth is not None:
-                yield auth
+                yield derived(event, "auth", auth)

@@ -18,7 +18,9 @@ from typing import Any
 
 from sectool.errors import InputError
 from sectool.traffic.ecs import FIELDS, MULTI_VALUED, flatten
+from sectool.traffic.localstore import event_id
 from sectool.traffic.readers.common import lines, parse_time
+from sectool.traffic.readers.identity import identified, source_id, time_ns
 from sectool.traffic.readers.options import ReaderOptions, ReadReport
 from sectool.traffic.readers.values import canonical_ip
 
@@ -50,6 +52,16 @@ def validate_value(field: str, value: Any) -> Any:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
+
+
+def _doc_id(event: dict[str, Any]) -> str:
+    """``event.id`` (made unique per record, see :mod:`.identity`) or the hash of the document."""
+    if event.get("event.id") is None:
+        return event_id(event)
+    keys = ("event.id", "event.dataset", "event.kind", "event.category", "event.type")
+    parts = [event.get(k) for k in keys]
+    parts += [time_ns(event["@timestamp"]), event.get("dns.id"), event.get("dns.question.name")]
+    return source_id("ecs", *parts)
 
 
 def read_ndjson(
@@ -91,6 +103,7 @@ def read_ndjson(
                 ) from exc
         if "@timestamp" not in event:
             raise InputError("event without @timestamp", file=path, line=lineno, field="@timestamp")
+        doc_id = _doc_id(event)
         for key, value in labels.items():
             event.setdefault(key, value)
-        yield event
+        yield identified(event, doc_id)

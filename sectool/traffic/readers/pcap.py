@@ -24,6 +24,7 @@ from sectool.traffic.flows import FlowTable
 from sectool.traffic.readers.community_id import community_id
 from sectool.traffic.readers.conn import TRANSPORTS, _ip, auth_event, flow_event, ns_to_datetime
 from sectool.traffic.readers.dns import DnsTracker, question_fields
+from sectool.traffic.readers.identity import derived, identified, source_id
 from sectool.traffic.readers.options import DirectionClassifier, ReaderOptions, ReadReport
 from sectool.traffic.readers.packet import LINKTYPES, decode
 
@@ -122,18 +123,21 @@ class _Folder:
             event["dns.response_code"] = response["rcode"]
             event["dns.answers.data"] = response["answers"] or None
         event.update(self.labels)
-        self.events.append(event)
+        doc_id = source_id("sectool.dns", event["network.community_id"], ts, msg_id)
+        self.events.append(identified(event, doc_id))
 
     def drain(self, final: bool = False) -> list[dict[str, Any]]:
         if final:
             self.flows.flush()
             self.dns.flush()
         for flow in self.flows.ready:
-            conn = flow_event(flow, self.directions, self.labels)
+            first = flow.first if flow.first is not None else flow.last
+            plain = flow_event(flow, self.directions, self.labels)
+            conn = identified(plain, source_id("sectool.flow", plain["network.community_id"], first))
             self.events.append(conn)
             auth = auth_event(conn)
             if auth is not None:
-                self.events.append(auth)
+                self.events.append(derived(conn, "auth", auth))
         self.flows.ready.clear()
         out, self.events = self.events, []
         return out

@@ -19,6 +19,7 @@ from sectool.traffic import ecs
 from sectool.traffic.readers.common import complete, lines
 from sectool.traffic.readers.conn import auth_event
 from sectool.traffic.readers.dns import question_fields
+from sectool.traffic.readers.identity import derived, identified, raw_record_id, source_id, time_ns
 from sectool.traffic.readers.options import DirectionClassifier, ReaderOptions, ReadReport
 from sectool.traffic.readers.values import Where
 
@@ -154,6 +155,20 @@ def _event(kind: str, record: dict[str, Any], path: Path, lineno: int) -> dict[s
     return event
 
 
+def _doc_id(kind: str, record: dict[str, Any], event: dict[str, Any]) -> str:
+    """The document id from the Zeek record's identity (see :mod:`.identity`)."""
+    uid = record.get("uid")
+    dataset = f"zeek.{kind}"
+    if not uid:
+        return raw_record_id(dataset, record)
+    if kind == "conn":
+        return source_id(dataset, uid)
+    query = record.get("query")
+    return source_id(
+        dataset, uid, event.get("dns.id"), None if query is None else str(query), time_ns(event["@timestamp"])
+    )
+
+
 def read_zeek(
     path: Path, options: ReaderOptions, labels: dict[str, Any], report: ReadReport
 ) -> Iterator[dict[str, Any]]:
@@ -239,8 +254,9 @@ def read_zeek(
                 if need not in record:
                     raise InputError("missing Zeek field", file=path, line=lineno, field=need)
         event = complete(_event(kind, record, path, lineno), directions, labels)
+        event = identified(event, _doc_id(kind, record, event))
         yield event
         if kind == "conn":
             auth = auth_event(event)
             if auth is not None:
-                yield auth
+                yield derived(event, "auth", auth)
