@@ -8,8 +8,10 @@ import pytest
 
 from sectool.traffic.detect.config import DetectConfig, WorkingHours
 from sectool.traffic.detect.detectors import DETECTORS, build_detectors
+from sectool.traffic.detect.engine import run_detectors
+from sectool.traffic.detect.pandas_backend import PandasBackend
 from sectool.traffic.detect.scorers_events import outside_calendar
-from sectool.traffic.detect.scorers_net import beacon_score
+from sectool.traffic.detect.scorers_net import beacon_score, histogram_score, hour_histogram
 from sectool.traffic.detect.scoring import ScoreContext, bowley_skew, entropy, mad, median, score
 
 T0 = datetime(2026, 3, 3, 10, tzinfo=UTC)
@@ -49,10 +51,11 @@ def test_beacon_score_separates_regular_from_random():
         t += int(rng.expovariate(1 / 60_000))
     same = [400.0] * 200
     varied = [rng.lognormvariate(6, 1) for _ in range(200)]
-    assert beacon_score(regular, same)["score"] > 0.9
-    assert beacon_score(poisson, varied)["score"] < 0.6
+    w = (0, 200 * 60_000)
+    assert beacon_score(regular, same, window=w)["score"] > 0.9
+    assert beacon_score(poisson, varied, window=w)["score"] < 0.6
     # regular gaps but varied sizes still score high on the timing part
-    assert beacon_score(regular, varied)["ts_score"] > 0.85
+    assert beacon_score(regular, varied, window=w)["ts_score"] > 0.85
 
 
 @pytest.mark.parametrize(
@@ -157,3 +160,74 @@ def test_every_detector_has_danish_and_english_labels():
     for name in DETECTORS:
         assert label(name, "da")[1] != label(name, "en")[1]  # the explanation is translated
         assert all(text for text in label(name, "da") + label(name, "en"))
+
+
+H = 3_600_000
+
+
+@pytest.mark.parametrize(
+    ("counts", "expected"),
+    [
+        ([60, 60, 60, 60, 60], 1.0),  # even spread over the window
+        ([60, 0, 0, 0, 0], 0.0),  # one busy hour of five: no spread at all
+        ([0, 0, 60, 60], 1 - (1 / 3) ** 0.5),  # k = 2 of B = 4 hours: 1 - sqrt((B/k - 1)/(B - 1))
+        ([60], 1.0),  # a one-hour window says nothing about spread
+        ([0, 0, 0], 0.0),
+    ],
+)
+def test_histogram_score_cv(counts, expected):
+    assert histogram_score([float(c) for c in counts])["hist"] == pytest.approx(expected)
+
+
+def test_histogram_score_office_hours_beacon_is_bimodal():
+    # 60/h from 08:00 to 17:00 on two days (48 bars): CV alone punishes the nights, RITA's
+    # bimodal fit (two bar heights: 0 and 60) recognises the on/off beacon.
+    day = [0.0] * 8 + [60.0] * 9 + [0.0] * 7
+    st = histogram_score(day * 2)
+    assert st["hours_seen"] == 18
+    assert st["hist_cv"] < 0.85
+    assert st["hist"] == pytest.approx(1.0)
+
+
+def test_hour_histogram_bins_the_window_and_scales_a_partial_last_bin():
+    ts = [0, 10, H - 1, H, 2 * H + 1]
+    assert hour_histogram(ts, (0, 2 * H + H // 2)) == [3.0, 1.0, 2.0]
+    assert hour_histogram([-1, 3 * H], (0, 3 * H)) == [0.0, 0.0, 0.0]  # outside: not counted
+
+
+def test_pair_seen_within_one_hour_is_not_a_spread_beacon():
+    """A regular burst inside one hour of a 5-hour analysis gets no spread credit (issue: RITA histogram)."""
+    rows = []
+    t = T0 + timedelta(hours=2)
+    for _ in range(59):
+        rows.append(
+            {
+                "@timestamp": t,
+                "event.kind": "event",
+                "event.category": "network",
+                "event.type": "connection",
+                "source.ip": "10.1.1.5",
+                "destination.ip": "198.51.100.7",
+                "destination.port": 443,
+                "source.bytes": 400,
+            }
+        )
+        t += timedelta(seconds=60)
+    cfg = DetectConfig()
+    since, until = T0, T0 + timedelta(hours=5)
+    backend = PandasBackend.from_frame(pd.DataFrame(rows))
+    run = run_detectors(
+        build_detectors(cfg, ["beaconing"]), backend, since=since, until=until, config=cfg, now=until
+    )
+    assert run.findings == []
+    # the same burst analysed over its own hour is perfectly regular
+    one = run_detectors(
+        build_detectors(cfg, ["beaconing"]),
+        backend,
+        since=T0 + timedelta(hours=2),
+        until=T0 + timedelta(hours=3),
+        config=cfg,
+        now=until,
+    )
+    assert len(one.findings) == 1
+    assert one.findings[0].evidence["hist"] == 1.0

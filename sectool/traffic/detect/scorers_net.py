@@ -6,7 +6,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sectool.traffic.detect.findings import Finding
@@ -31,6 +31,11 @@ if TYPE_CHECKING:
     import pandas as pd
 
 _MS_HOUR = 3_600_000
+
+
+def _ms(t: datetime) -> int:
+    """Epoch milliseconds (exact integer arithmetic, ``t`` aware)."""
+    return (t - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(milliseconds=1)
 
 
 # --------------------------------------------------------------------------- 1 volume spike
@@ -144,13 +149,74 @@ def port_scan(spec: DetectorSpec, tables: Mapping[str, pd.DataFrame], ctx: Score
 
 
 # --------------------------------------------------------------------------- 3 beaconing
-def beacon_score(ts_ms: list[int], sizes: list[float]) -> dict[str, float]:
-    """RITA-style beacon score of one pair.
+#: RITA's histogram parameters: bar heights within 5 % of the tallest bar are one mode, the
+#: bimodal fit drops one outlier bar, and is only trusted when the pair was seen in >= 11 hours.
+HIST_MODE_SENSITIVITY = 0.05
+HIST_BIMODAL_MIN_HOURS = 11
+
+
+def hour_histogram(ts_ms: list[int], window: tuple[int, int]) -> list[float]:
+    """Connections per hour over the analysed window ``[start, end)`` (epoch ms).
+
+    Bins are equal-width hours from ``start``; a shorter last bin is scaled up to an hourly
+    rate, so a window that is not a whole number of hours does not look uneven.
+    """
+    start, end = window
+    n = max(1, -(-(end - start) // _MS_HOUR))
+    counts = [0.0] * n
+    for t in ts_ms:
+        i = (t - start) // _MS_HOUR
+        if 0 <= i < n:
+            counts[i] += 1
+    last = (end - start) - (n - 1) * _MS_HOUR
+    if 0 < last < _MS_HOUR:
+        counts[-1] *= _MS_HOUR / last
+    return counts
+
+
+def histogram_score(counts: list[float]) -> dict[str, float]:
+    """RITA-style spread of the connections over the analysed window.
+
+    cv_score = 1 - CV / sqrt(B - 1), with CV = population stdev / mean of the B hourly counts
+    (zeros included) and sqrt(B - 1) the CV of all connections in one bin: 1 for an even
+    spread, 0 for one busy hour, 1 - sqrt((B/k - 1)/(B - 1)) for k of B hours evenly.
+    bimodal = share of the bars (minus one outlier) in the two most frequent bar heights
+    (heights bucketed by 5 % of the tallest), only when the pair was seen in >= 11 hours
+    (a beacon that runs in office hours only: on/off). hist = max(cv_score, bimodal).
+    One bin (a window of one hour or less) says nothing about spread: hist = 1.
+    """
+    b = len(counts)
+    seen = sum(1 for c in counts if c > 0)
+    total = sum(counts)
+    if b < 2 or total <= 0:
+        return {
+            "hist": 1.0 if b < 2 and total > 0 else 0.0,
+            "hist_cv": 0.0,
+            "hist_bimodal": 0.0,
+            "hours_seen": seen,
+        }
+    mean = total / b
+    cv = math.sqrt(sum((c - mean) ** 2 for c in counts) / b) / mean
+    cv_score = clip01(1 - cv / math.sqrt(b - 1))
+    bimodal = 0.0
+    if seen >= HIST_BIMODAL_MIN_HOURS:
+        width = max(1.0, math.ceil(max(counts) * HIST_MODE_SENSITIVITY))
+        freq: dict[int, int] = {}
+        for c in counts:
+            freq[int(c // width)] = freq.get(int(c // width), 0) + 1
+        top2 = sum(sorted(freq.values(), reverse=True)[:2])
+        bimodal = clip01(top2 / max(1, b - 1))
+    return {"hist": max(cv_score, bimodal), "hist_cv": cv_score, "hist_bimodal": bimodal, "hours_seen": seen}
+
+
+def beacon_score(ts_ms: list[int], sizes: list[float], *, window: tuple[int, int]) -> dict[str, float]:
+    """RITA-style beacon score of one pair over the analysed ``window`` (epoch ms, half-open).
 
     gaps = differences of the sorted connection times; for gaps and for bytes sent:
     skew_score = 1 - |Bowley skew|, madm_score = max(0, 1 - 2 * MAD / median), and the
-    component = mean of the two. hist = hours with a connection / hours between the first and
-    the last connection (spread over the day). score = 0.5 gaps + 0.25 bytes + 0.25 hist.
+    component = mean of the two. hist = :func:`histogram_score` of the hourly connection
+    counts over the window (spread over the analysed period).
+    score = 0.5 gaps + 0.25 bytes + 0.25 hist.
     """
     gaps = [float(b - a) for a, b in itertools.pairwise(ts_ms)]
     med_gap = median(gaps)
@@ -160,18 +226,16 @@ def beacon_score(ts_ms: list[int], sizes: list[float]) -> dict[str, float]:
     med_b = median(vals)
     ds_skew = 1 - abs(bowley_skew(vals)) if vals else 0.0
     ds_madm = clip01(1 - 2 * mad(vals) / med_b) if med_b > 0 else 0.0
-    hours = {t // _MS_HOUR for t in ts_ms}
-    span = ts_ms[-1] // _MS_HOUR - ts_ms[0] // _MS_HOUR + 1
-    hist = len(hours) / span
+    hist = histogram_score(hour_histogram(ts_ms, window))
     ts_score, ds_score = (ts_skew + ts_madm) / 2, (ds_skew + ds_madm) / 2
     return {
-        "score": 0.5 * ts_score + 0.25 * ds_score + 0.25 * hist,
+        "score": 0.5 * ts_score + 0.25 * ds_score + 0.25 * hist["hist"],
         "gap_median_s": med_gap / 1000,
         "gap_bowley_skew": 1 - ts_skew,
         "gap_mad_over_median": mad(gaps) / med_gap if med_gap > 0 else math.inf,
         "bytes_median": med_b,
         "bytes_mad_over_median": mad(vals) / med_b if med_b > 0 else math.inf,
-        "hour_coverage": hist,
+        **hist,
         "ts_score": ts_score,
         "ds_score": ds_score,
     }
@@ -188,7 +252,7 @@ def beaconing(spec: DetectorSpec, tables: Mapping[str, pd.DataFrame], ctx: Score
         if len(ts) < p["min_connections"]:
             continue
         sizes = [float(x) for x in row["series:source.bytes"]]
-        st = beacon_score(ts, sizes)
+        st = beacon_score(ts, sizes, window=(_ms(ctx.since - p["lookback"]), _ms(ctx.until)))
         if st["score"] < p["min_score"]:
             continue
         first, last = to_datetime(ts[0]), to_datetime(ts[-1])
