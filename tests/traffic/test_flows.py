@@ -134,3 +134,16 @@ def test_many_flows_expire_without_scanning_everything() -> None:
     assert len(t.table) <= 101
     t.flush()
     assert len(t.ready) == 5000
+
+
+def test_discard_drops_open_flows_and_keeps_finished_ones() -> None:
+    table = FlowTable(idle=1_000, active=10_000)
+    a, b = b"\x0a\x00\x00\x01", b"\x0a\x00\x00\x02"
+    table.add(0, 17, a, 1000, b, 53, 0, 60)  # ends by idle timeout ...
+    table.add(5_000, 17, a, 1001, b, 53, 0, 60)  # ... when this packet arrives; this one stays open
+    table.add(5_100, 6, a, 2000, b, 443, 0x02, 60)
+    assert [f.oport for f in table.ready] == [1000]
+    assert table.discard() == 2
+    assert table.table == {}
+    table.expire(1 << 40)
+    assert [f.oport for f in table.ready] == [1000]  # nothing of the dropped flows comes back

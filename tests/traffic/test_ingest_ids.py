@@ -94,3 +94,54 @@ def test_reingest_with_other_labels_adds_nothing(
     assert main(again) == 0
     second = _summary(capsys.readouterr().out)
     assert (second["indexed"], second["present"], second["rejected"]) == (0, first["read"], 0)
+
+
+def _capture(tmp_path: Path) -> tuple[Path, Path]:
+    """full.pcap: a DNS flow, then 100 s later a TCP flow of 10 packets; cut.pcap: cut inside the
+    TCP flow's 6th packet (the DNS flow ended by idle timeout before the damage)."""
+    from decimal import Decimal
+
+    from scapy.layers.inet import IP, TCP, UDP
+    from scapy.layers.l2 import Ether
+    from scapy.utils import wrpcap
+
+    t0 = Decimal("1705312800.000000")
+    dns = Ether() / IP(src="10.0.0.5", dst="10.0.0.53") / UDP(sport=5353, dport=53) / (b"q" * 30)
+    dns.time = t0
+    packets = [dns]
+    for i in range(10):
+        if i % 2 == 0:
+            pkt = Ether() / IP(src="10.0.0.5", dst="93.184.216.34") / TCP(sport=40000, dport=443, flags="PA")
+        else:
+            pkt = Ether() / IP(src="93.184.216.34", dst="10.0.0.5") / TCP(sport=443, dport=40000, flags="PA")
+        pkt = pkt / (b"x" * 100)
+        pkt.time = t0 + 100 + Decimal(i) / 10
+        packets.append(pkt)
+    full = tmp_path / "full.pcap"
+    wrpcap(str(full), packets)
+    data = full.read_bytes()
+    sixth_tcp = 24 + (16 + len(packets[0])) + 5 * (16 + len(packets[1]))
+    cut = tmp_path / "cut.pcap"
+    cut.write_bytes(data[: sixth_tcp + 20])
+    return full, cut
+
+
+def test_repaired_capture_adds_the_incomplete_flow_whole(
+    es_url: str, es_prefix: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from elasticsearch import Elasticsearch
+
+    full, cut = _capture(tmp_path)
+    base = ["traffic", "ingest", "--es", es_url, "--index-prefix", es_prefix]
+    assert main([*base, str(cut)]) == 2
+    captured = capsys.readouterr()
+    assert "1 incomplete flows at the damage point were not indexed" in captured.err
+    assert _summary(captured.out)["indexed"] == 1  # the DNS flow that ended before the damage
+    assert main([*base, str(full)]) == 0
+    second = _summary(capsys.readouterr().out)
+    assert (second["indexed"], second["present"]) == (1, 1)
+    hits = Elasticsearch(es_url).search(
+        index=f"{es_prefix}-*", query={"term": {"destination.port": 443}}, size=10
+    )["hits"]["hits"]
+    assert len(hits) == 1
+    assert hits[0]["_source"]["network"]["packets"] == 10  # whole, not the 5 before the damage

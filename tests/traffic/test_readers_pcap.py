@@ -210,14 +210,21 @@ def test_truncated_pcap_keeps_valid_prefix(tmp_path: Path, sample_packets: list[
     cut.write_bytes(full[: len(full) - 30])  # into the last packet's data
     report = ReadReport()
     events: list[dict[str, Any]] = []
+    # Short timeouts: the TLS, DNS, IPv6 and ICMP flows end before the damage; the SSH flow's
+    # close linger (20 ms after its last FIN) is still running at its last packet.
+    options = ReaderOptions(idle_timeout=0.3, tcp_close_linger=0.02)
     with pytest.raises(InputError) as exc:
-        events.extend(read_events(cut, report=report))
+        events.extend(read_events(cut, report=report, options=options))
     last_record = len(full) - (16 + len(sample_packets[-1]))
     assert f"byte {last_record}" in str(exc.value)
     assert "truncated pcap" in str(exc.value)
+    assert str(exc.value).endswith("; 1 incomplete flows at the damage point were not indexed")
     assert report.packets == len(sample_packets) - 1
+    assert report.incomplete == 1
     flows = [e for e in events if e["event.dataset"] == "sectool.flow"]
-    assert len(flows) == 5  # all but the RDP SYN, which was the damaged last packet
+    assert sorted(f["destination.port"] for f in flows) == [0, 22, 53, 443]  # not the open SSH flow
+    assert [e["event.dataset"] for e in events].count("sectool.dns") == 1
+    assert not [e for e in events if e["event.category"] == "authentication"]
 
 
 def test_truncated_pcap_cli_exit_code(
@@ -227,13 +234,15 @@ def test_truncated_pcap_cli_exit_code(
     cut = tmp_path / "cut.pcap"
     cut.write_bytes(full[:-5])
     out = tmp_path / "events.jsonl"
-    code = main(["traffic", "ingest", str(cut), "--to", str(out)])
+    code = main(["traffic", "ingest", str(cut), "--to", str(out), "--idle-timeout", "0.3"])
     captured = capsys.readouterr()
     assert code == 2
     assert "truncated pcap" in captured.err
     assert "cut.pcap" in captured.err
+    # TLS, IPv6 REJ and SSH are still in their 5 s TCP close linger at the damage point.
+    assert "3 incomplete flows at the damage point were not indexed" in captured.err
     assert out.exists()  # the valid prefix was written
-    assert len(out.read_text().splitlines()) == 7  # 5 flows + DNS + auth
+    assert len(out.read_text().splitlines()) == 3  # the UDP DNS and ICMP flows + the DNS event
 
 
 def test_implausible_caplen_is_corruption(tmp_path: Path, sample_packets: list[Any]) -> None:
@@ -299,7 +308,8 @@ def test_pcapng_corrupt_block_length(tmp_path: Path, sample_packets: list[Any]) 
     with pytest.raises(InputError, match=rf"corrupt pcapng block at byte {fourth}: trailing length"):
         got.extend(read_events(bad, report=report))
     assert report.packets == 3
-    assert got  # the three packets before the damage made flows
+    assert got == []  # the three packets before the damage are the TLS handshake: still open
+    assert report.incomplete == 1
 
 
 def test_truncated_pcapng(tmp_path: Path, sample_packets: list[Any]) -> None:

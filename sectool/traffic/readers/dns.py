@@ -193,6 +193,13 @@ class DnsTracker:
             self._emit(key, query, None, query.ts)
         self._pending.clear()
 
+    def discard(self) -> int:
+        """Drop the queries still waiting for an answer (input damaged: the answer may follow the
+        damage); returns how many."""
+        dropped = len(self._pending)
+        self._pending.clear()
+        return dropped
+
 
 def _tcp_messages(payload: bytes) -> list[bytes]:
     out = []

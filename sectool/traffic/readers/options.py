@@ -155,6 +155,8 @@ class ReadReport:
     packets: int = 0
     lines: int = 0
     skipped: int = 0
+    #: Flows still open at a damage point, dropped as incomplete.
+    incomplete: int = 0
     warnings: list[str] = field(default_factory=list)
 
     def warn(self, message: str) -> None:

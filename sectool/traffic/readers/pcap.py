@@ -6,10 +6,13 @@ it are read here in 1 MiB chunks with ``struct.unpack_from`` on the chunk, for t
 speed (no per-packet objects) and damage reporting. scapy's readers end silently at a
 truncated record or a block whose trailing length is wrong; sectool reports the byte offset.
 
-Damage (truncated record, implausible length, corrupt block): every event of the valid part
-before it is yielded (the flow table is flushed at that point), then :class:`InputError`
-names the byte offset. Unknown pcapng block types are not damage: the pcapng specification
-tells readers to skip them, so sectool skips them with a warning in the :class:`ReadReport`.
+Damage (truncated record, implausible length, corrupt block): every flow that ended before it
+(and every finished DNS transaction) is yielded; flows still open at the damage point are
+incomplete and are dropped, not exported half-counted (their number is in the error and in
+:attr:`ReadReport.incomplete`), so that the repaired file later adds them whole under the same
+ids. Then :class:`InputError` names the byte offset. Unknown pcapng block types are not damage:
+the pcapng specification tells readers to skip them, so sectool skips them with a warning in
+the :class:`ReadReport`.
 """
 
 from __future__ import annotations
@@ -169,8 +172,25 @@ def read_capture(
         try:
             for _ in records:
                 yield from folder.drain()
-        except InputError:
-            yield from folder.drain(final=True)  # the valid prefix first, then the damage
+        except InputError as exc:
+            # Flows (and DNS queries) still open at the damage point are incomplete: the rest of
+            # their packets may lie behind the damage. They are not exported, so that a repaired
+            # file later adds them whole (same ids), instead of half-counted copies now.
+            flows, queries = folder.flows.discard(), folder.dns.discard()
+            yield from folder.drain()  # the flows that ended before the damage
+            if flows or queries:
+                report.incomplete += flows
+                dropped = f"{flows} incomplete flows"
+                if queries:
+                    dropped += f" and {queries} unanswered DNS queries"
+                raise InputError(
+                    f"{exc.reason}; {dropped} at the damage point were not indexed",
+                    file=exc.location.file,
+                    line=exc.location.line,
+                    field=exc.location.field,
+                    value=exc.value,
+                    expected=exc.expected,
+                ) from exc
             raise
         yield from folder.drain(final=True)
     finally:
