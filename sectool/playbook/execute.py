@@ -123,11 +123,13 @@ def execute(
             on_step=on_step,
             on_start=on_start,
         )
-    _finish(pb, result, log_file if not dry_run else None, show_report=show_report)
+    _finish(pb, result, log_file if not dry_run else None, show_report=show_report, json_log=json_log)
     return result.exit_code
 
 
-def _finish(pb: Playbook, result: RunResult, log_file: Path | None, *, show_report: bool) -> None:
+def _finish(
+    pb: Playbook, result: RunResult, log_file: Path | None, *, show_report: bool, json_log: bool = False
+) -> None:
     if result.failed is not None:
         failed = result.failed
         err.print(
@@ -154,9 +156,15 @@ def _finish(pb: Playbook, result: RunResult, log_file: Path | None, *, show_repo
         err.print(f"log: {log_file}", markup=False, highlight=False)
     report = result.state.get("report")
     if show_report and report is not None:
-        out.print("The forum report is ready:", markup=False, highlight=False)
+        # With --json, stdout carries only JSON lines: the human lines go to stderr.
+        human = err if json_log else out
+        human.print("The forum report is ready:", markup=False, highlight=False)
         for path in report.paths:
-            out.print(f"  {path}", markup=False, highlight=False)
-        html = [p for p in report.paths if p.suffix == ".html"]
+            human.print(f"  {path}", markup=False, highlight=False)
+        for warning in report.warnings:
+            err.print(f"warning: {warning}", markup=False, highlight=False)
+        # The forum reads Danish first; the English version is named too.
+        html = sorted((p for p in report.paths if p.suffix == ".html"), key=lambda p: ".da." not in p.name)
         if html:
-            out.print(f"Open {html[-1].as_uri()} in a browser.", markup=False, highlight=False)
+            also = "".join(f"\n  or {p.as_uri()}" for p in html[1:])
+            human.print(f"Open {html[0].as_uri()} in a browser{also}", markup=False, highlight=False)

@@ -19,6 +19,7 @@ an :class:`~sectool.errors.InputError` naming the file, the line, the step and t
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -82,9 +83,8 @@ class _RawPlaybook(BaseModel):
         from croniter import croniter
 
         if not croniter.is_valid(value) or len(value.split()) != 5:
-            raise ValueError(
-                f"not a cron expression: {value!r}; expected five fields 'minute hour day month weekday'"
-            )
+            # the value itself is shown once, by the error's "(got ...)"
+            raise ValueError("not a cron expression; expected five fields 'minute hour day month weekday'")
         return value
 
     @field_validator("window")
@@ -126,15 +126,24 @@ def _first_error(
     prefix: Sequence[str | int],
     what: str,
 ) -> InputError:
-    error = exc.errors(include_url=False)[0]
+    errors = exc.errors(include_url=False)
+    # An unknown key is usually a typo of a missing one: report it first (with a suggestion),
+    # not the "missing key" it causes.
+    error = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
     loc = (*prefix, *error["loc"])
     field = format_loc(loc)
     line = doc.line_of(loc)
     key = str(error["loc"][-1]) if error["loc"] else ""
     if error["type"] == "extra_forbidden":
-        allowed = _allowed(model, error["loc"][:-1])
+        names = _allowed_names(model, error["loc"][:-1])
+        close = difflib.get_close_matches(key, names, n=1, cutoff=0.6)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
         return InputError(
-            f"{what}unknown key '{key}'", file=doc.file, line=line, field=field, expected=f"one of: {allowed}"
+            f"{what}unknown key '{key}'{hint}",
+            file=doc.file,
+            line=line,
+            field=field,
+            expected=f"one of: {', '.join(names) or 'none'}",
         )
     if error["type"] == "missing":
         return InputError(f"{what}missing key '{key}'", file=doc.file, line=line, field=field)
@@ -144,8 +153,8 @@ def _first_error(
     return InputError(f"{what}{msg}", file=doc.file, line=line, field=field, value=shown)
 
 
-def _allowed(model: type[BaseModel], loc: Sequence[Any]) -> str:
-    """The keys the (nested) model at ``loc`` accepts, for the error message."""
+def _allowed_names(model: type[BaseModel], loc: Sequence[Any]) -> list[str]:
+    """The keys the (nested) model at ``loc`` accepts (sorted), for the error message."""
     current: Any = model
     for part in loc:
         if isinstance(part, int):
@@ -158,8 +167,7 @@ def _allowed(model: type[BaseModel], loc: Sequence[Any]) -> str:
         candidates = [ann, *(inner or ())]
         current = next((c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), current)
     fields = getattr(current, "model_fields", {})
-    names = [f.alias or n for n, f in fields.items()]
-    return ", ".join(sorted(names)) or "none"
+    return sorted(f.alias or n for n, f in fields.items())
 
 
 def strict_validate(

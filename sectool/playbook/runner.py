@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from sectool.errors import SectoolError
+from sectool.errors import InputError, SectoolError
 from sectool.playbook.lock import playbook_lock
 from sectool.playbook.model import ALERT_SEVERITIES, Playbook
 from sectool.playbook.steps import RunContext, StepOutcome, StepUnavailable, get_step
@@ -38,8 +38,13 @@ class LogSink:
         self.stream = stream
         self._fh: TextIO | None = None
         if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._fh = path.open("a", encoding="utf-8")
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                self._fh = path.open("a", encoding="utf-8")
+            except OSError as exc:
+                raise InputError(
+                    f"cannot write the log: {exc.strerror or type(exc).__name__}", file=path, field="log"
+                ) from None
 
     def write(self, record: dict[str, Any]) -> None:
         line = json.dumps(record, ensure_ascii=False, sort_keys=False, default=str)

@@ -58,7 +58,7 @@ def find_previous(out_dir: Path, period: Period) -> Path | None:
 @register_step("report.forum", ReportForumParams, "write the health cyber forum report")
 def report_forum_step(params: ReportForumParams, ctx: RunContext) -> StepOutcome:
     from sectool.report.collect import traffic_from_dicts, traffic_from_jsonl
-    from sectool.report.forum import ForumInputs, generate_forum_report
+    from sectool.report.forum import ForumInputs, generate_forum_report, traffic_source
     from sectool.report.i18n import Lang
     from sectool.report.model import TrafficData, parse_period
 
@@ -86,27 +86,22 @@ def report_forum_step(params: ReportForumParams, ctx: RunContext) -> StepOutcome
                 data_until=traffic.data_until,
                 findings=list({f.id: f for f in [*traffic.findings, *merged.findings]}.values()),
             )
+        # The glob(s) and the number of files, not every path: the list grows every night.
+        location = ", ".join(params.findings)
         sources.append(
-            DataSource(
-                section="traffic",
-                description="findings (JSONL)",
-                location=", ".join(str(f) for f in files),
-                time_from=traffic.data_from,
-                time_until=traffic.data_until,
-                records=len(traffic.findings),
-            )
+            traffic_source(traffic, period, key="findings_jsonl", location=location, files=len(files))
         )
     elif "findings" in ctx.state:
         start, end = window_of(ctx)
         traffic = traffic_from_dicts(ctx.state["findings"], data_from=start, data_until=end)
+        run_files = [str(p) for p in ctx.state.get("findings_files", [])]
         sources.append(
-            DataSource(
-                section="traffic",
-                description="findings of this run",
-                location=", ".join(str(p) for p in ctx.state.get("findings_files", [])),
-                time_from=start,
-                time_until=end,
-                records=len(traffic.findings),
+            traffic_source(
+                traffic,
+                period,
+                key="findings_run",
+                location=run_files[0] if len(run_files) == 1 else "",
+                files=len(run_files) if len(run_files) > 1 else None,
             )
         )
     langs: tuple[Lang, ...] = ("da", "en") if params.lang == "both" else (params.lang,)
@@ -127,6 +122,7 @@ def report_forum_step(params: ReportForumParams, ctx: RunContext) -> StepOutcome
             practice=ctx.state.get("practice"),
             traffic=traffic,
             sources=tuple(sources),
+            out_field="out",
         )
     )
     ctx.state["report"] = result
@@ -142,5 +138,5 @@ def report_forum_step(params: ReportForumParams, ctx: RunContext) -> StepOutcome
     return StepOutcome(
         counts={"files": len(result.paths), "indicators": len(result.report.indicators)},
         outputs=[str(p) for p in result.paths],
-        notes=[f"no data for: {', '.join(missing)}"] if missing else [],
+        notes=[*result.warnings, *([f"no data for: {', '.join(missing)}"] if missing else [])],
     )

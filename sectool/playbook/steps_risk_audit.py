@@ -51,8 +51,10 @@ def risk_score_step(params: RiskScoreParams, ctx: RunContext) -> StepOutcome:
     ctx.state.setdefault("sources", []).append(
         DataSource(
             section="risk",
-            description=risk.register_name or "risk register",
-            location="example register" if params.register_ == "example" else str(path),
+            key="register",
+            description=risk.register_name,
+            location="" if params.register_ == "example" else str(path),
+            location_key="example_register" if params.register_ == "example" else None,
             time_until=as_of,
             records=len(risk.risks),
         )
@@ -129,9 +131,10 @@ def audit_collect_step(params: AuditCollectParams, ctx: RunContext) -> StepOutco
 
     period = parse_period(params.period, as_of=ctx.until.date())
     as_of = min(period.end, ctx.until.date())
+    n_files: int | None = None
     if params.db is not None:
         url = _db_url(params.db, ctx)
-        practice = collect.practice_from_store(url, period=period)
+        practice = collect.practice_from_store(url, period=period, field="db")
         location = redact_url(url)
     elif params.export is not None:
         practice = collect.practice_from_export(ctx.path(params.export))
@@ -149,10 +152,11 @@ def audit_collect_step(params: AuditCollectParams, ctx: RunContext) -> StepOutco
             files = sorted(root.glob("*.yml"))
             if not files:
                 raise StepUnavailable("the example clinic answers are not available in this installation")
-            location = "example clinic answers"
+            location = ""
         else:
             files = _answer_files(ctx, params.answers or [])
-            location = ", ".join(str(f) for f in files)
+            location = ", ".join(params.answers or [])
+            n_files = len(files)
         practice = collect.practice_from_answer_files(files, as_of=as_of)
     out = ctx.path(params.out)
     atomic_write_text(out, practice.model_dump_json(indent=2) + "\n")
@@ -160,8 +164,10 @@ def audit_collect_step(params: AuditCollectParams, ctx: RunContext) -> StepOutco
     ctx.state.setdefault("sources", []).append(
         DataSource(
             section="practice",
-            description="self-assessments",
+            key="self_assessments",
             location=location,
+            location_key="example_answers" if location == "" and params.example else None,
+            files=n_files,
             time_until=as_of,
             records=len(practice.clinics),
         )

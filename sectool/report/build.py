@@ -42,7 +42,9 @@ def build_report(data: ReportData, config: ReportConfig, previous: Previous | No
     sources = list(data.sources)
     if previous is not None:
         sources.append(
-            DataSource(section="previous", description=previous.period, location=previous.location)
+            DataSource(
+                section="previous", key="previous", description=previous.period, location=previous.location
+            )
         )
     return Report(
         period=data.period,

@@ -77,7 +77,12 @@ def forum(
     answers: list[Path] = typer.Option(
         [], "--answers", help="Clinic answer files, or a directory of *.yml answer files (repeatable)."
     ),
-    formats: str = typer.Option("html,md,pdf", "--format", help="Formats besides JSON: html, md, pdf."),
+    formats: str | None = typer.Option(
+        None,
+        "--format",
+        help="Formats besides JSON: html, md, pdf (default all; without a PDF engine the PDF is "
+        "skipped with a warning, unless pdf is asked for here).",
+    ),
     organisation: str = typer.Option("", "--organisation", help="Name shown on the cover."),
     name_clinics: bool | None = typer.Option(
         None, "--name-clinics/--no-name-clinics", help="Override the configuration: may clinics be named?"
@@ -106,7 +111,8 @@ def forum(
         out=out_dir,
         now=now,
         langs=parse_langs(lang),  # type: ignore[arg-type]
-        formats=parse_formats(formats),  # type: ignore[arg-type]
+        formats=parse_formats(formats or ",".join(_FORMATS)),  # type: ignore[arg-type]
+        pdf_required=formats is not None and "pdf" in parse_formats(formats),
         indicators=indicators,
         previous=previous,
         organisation=organisation,
@@ -129,6 +135,8 @@ def forum(
         )
         if sec is None
     ]
+    for warning in result.warnings:
+        err.print(f"warning: {warning}", markup=False, highlight=False)
     if missing:
         err.print(f"note: no data for: {', '.join(missing)}", markup=False, highlight=False)
     for path in result.paths:

@@ -211,12 +211,44 @@ def practice_from_results(
     )
 
 
-def practice_from_store(url: str | None, *, period: Period) -> PracticeData:
+def check_sqlite_exists(url: str, *, field: str = "--audit-db") -> None:
+    """A SQLite URL must name an existing file: opening a mistyped path would create an empty
+    database and the report would silently say "no data".
+
+    Raises:
+        InputError: the URL is not a database URL, or its SQLite file does not exist.
+    """
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise InputError(
+            "not a database URL", field=field, value=url, expected="e.g. sqlite:///audit.db"
+        ) from None
+    if parsed.get_backend_name() != "sqlite":
+        return
+    database = parsed.database or ""
+    if database in ("", ":memory:") or database.startswith("file:"):
+        return
+    if not Path(database).is_file():
+        raise InputError(
+            "database file not found", file=database, field=field, expected="an existing SQLite file"
+        )
+
+
+def practice_from_store(url: str | None, *, period: Period, field: str = "--audit-db") -> PracticeData:
     """Every clinic in the self-assessment database with its latest submission up to the period's end.
 
     A clinic invited after the period counts as not invited; one with no submission by the
     end of the period counts as invited, not submitted.
+
+    Raises:
+        InputError: a SQLite URL whose file does not exist (see :func:`check_sqlite_exists`).
     """
+    if url is not None:
+        check_sqlite_exists(url, field=field)
     from sectool.practice_audit.store import Store
 
     store = Store(url)
@@ -356,58 +388,111 @@ SERVICE_FIELDS = (
 )
 
 
-def _dt(raw: Any, file: str | None, where: str) -> datetime:
+def _scalars(evidence: Any) -> dict[str, float | int | str]:
+    """The scalar entries of a finding's evidence (lists and objects are not needed for the text)."""
+    if not isinstance(evidence, Mapping):
+        return {}
+    return {
+        str(k): v for k, v in evidence.items() if isinstance(v, int | float | str) and not isinstance(v, bool)
+    }
+
+
+def _finding(item: Mapping[str, Any], file: str | None, line: int | None, where: str) -> TrafficFinding:
+    """One finding dict; errors name the file and line (JSONL) or the item index, the field and the value."""
+
+    def field(name: str) -> str:
+        return f"{where}.{name}" if where else name
+
+    def need(obj: Any, key: str, prefix: str = "") -> Any:
+        name = f"{prefix}.{key}" if prefix else key
+        if not isinstance(obj, Mapping) or key not in obj:
+            raise InputError("missing field", file=file, line=line, field=field(name))
+        return obj[key]
+
+    def when(obj: Any, key: str) -> datetime:
+        raw = need(obj, key, "window")
+        try:
+            value = datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
+        except ValueError:
+            raise InputError(
+                "not an ISO 8601 time",
+                file=file,
+                line=line,
+                field=field(f"window.{key}"),
+                value=raw,
+                expected="e.g. 2026-11-24T10:00:00Z",
+            ) from None
+        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+    entity = item.get("entity")
+    if isinstance(entity, Mapping):
+        value = str(entity.get("value", ""))
+        fields = entity.get("fields") or {}
+    else:
+        value, fields = str(entity or ""), {}
+    service = next(
+        (str(fields[f]) for f in SERVICE_FIELDS if isinstance(fields, Mapping) and f in fields), None
+    )
+    window = item.get("window") or {}
+    severity = need(item, "severity")
+    if severity not in SEVERITIES:
+        raise InputError(
+            "unknown severity",
+            file=file,
+            line=line,
+            field=field("severity"),
+            value=severity,
+            expected=", ".join(SEVERITIES),
+        )
+    raw_score = item.get("score") or 0.0
     try:
-        value = datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
-    except ValueError:
-        raise InputError("not an ISO 8601 time", file=file, field=where, value=raw) from None
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+        score = float(raw_score)
+    except (TypeError, ValueError):
+        raise InputError(
+            "not a number", file=file, line=line, field=field("score"), value=raw_score, expected="0 to 1"
+        ) from None
+    window_start, window_end = when(window, "start"), when(window, "end")
+    fid = str(item.get("id") or f"{item.get('detector')}:{value}:{window.get('start')}")
+    return TrafficFinding(
+        id=fid,
+        detector=str(need(item, "detector")),
+        severity=severity,
+        score=score,
+        entity=value,
+        service=service,
+        window_start=window_start,
+        window_end=window_end,
+        techniques=[str(t) for t in item.get("techniques") or []],
+        status="closed" if item.get("status") == "closed" else "open",
+        summary=str(item.get("title") or ""),
+        evidence=_scalars(item.get("evidence")),
+    )
 
 
 def traffic_from_dicts(
     items: Iterable[Mapping[str, Any]],
     *,
     file: str | None = None,
+    origins: Sequence[tuple[str, int]] | None = None,
     data_from: datetime | None = None,
     data_until: datetime | None = None,
 ) -> TrafficData:
-    """From finding dicts (``Finding.to_dict()``); a repeated id keeps its last version."""
+    """From finding dicts (``Finding.to_dict()``); a repeated id keeps its last version.
+
+    Args:
+        origins: ``(file, line)`` of each item (JSONL), for error messages; else errors name
+            ``file`` (if given) and the item's index.
+    """
     found: dict[str, TrafficFinding] = {}
-    for n, item in enumerate(items, start=1):
-        where = f"line {n}" if file else f"findings[{n - 1}]"
-        entity = item.get("entity")
-        if isinstance(entity, Mapping):
-            value = str(entity.get("value", ""))
-            fields = entity.get("fields") or {}
+    for n, item in enumerate(items):
+        src: str | None
+        line: int | None
+        if origins is not None:
+            src, line, where = origins[n][0], origins[n][1], ""
         else:
-            value, fields = str(entity or ""), {}
-        service = next(
-            (str(fields[f]) for f in SERVICE_FIELDS if isinstance(fields, Mapping) and f in fields), None
-        )
-        window = item.get("window") or {}
-        severity = item.get("severity")
-        if severity not in SEVERITIES:
-            raise InputError(
-                "unknown severity",
-                file=file,
-                field=f"{where}.severity",
-                value=severity,
-                expected=", ".join(SEVERITIES),
-            )
-        fid = str(item.get("id") or f"{item.get('detector')}:{value}:{window.get('start')}")
-        found[fid] = TrafficFinding(
-            id=fid,
-            detector=str(_need(item, "detector", where, file)),
-            severity=severity,
-            score=float(item.get("score") or 0.0),
-            entity=value,
-            service=service,
-            window_start=_dt(_need(window, "start", f"{where}.window", file), file, f"{where}.window.start"),
-            window_end=_dt(_need(window, "end", f"{where}.window", file), file, f"{where}.window.end"),
-            techniques=[str(t) for t in item.get("techniques") or []],
-            status="closed" if item.get("status") == "closed" else "open",
-            summary=str(item.get("title") or ""),
-        )
+            src, line, where = file, None, f"findings[{n}]"
+        finding = _finding(item, src, line, where)
+        found[finding.id] = finding
     findings = list(found.values())
     if data_from is None and findings:
         data_from = min(f.window_start for f in findings)
@@ -421,6 +506,7 @@ def traffic_from_jsonl(
 ) -> TrafficData:
     """From JSONL files of findings (the traffic area's JSONL sink)."""
     items: list[Mapping[str, Any]] = []
+    origins: list[tuple[str, int]] = []
     files = [str(p) for p in paths]
     for path in files:
         for n, line in enumerate(read_text(path).splitlines(), start=1):
@@ -433,6 +519,5 @@ def traffic_from_jsonl(
             if not isinstance(obj, dict):
                 raise InputError("expected a JSON object per line", file=path, line=n)
             items.append(obj)
-    return traffic_from_dicts(
-        items, file=", ".join(files) if files else None, data_from=data_from, data_until=data_until
-    )
+            origins.append((path, n))
+    return traffic_from_dicts(items, origins=origins, data_from=data_from, data_until=data_until)

@@ -30,7 +30,7 @@ from sectool.report.previous import load_previous
 from sectool.report.writer import FORMATS, Format, write_report
 from sectool.yamlio import read_text
 
-__all__ = ["ForumInputs", "ForumResult", "generate_forum_report", "redact_url"]
+__all__ = ["ForumInputs", "ForumResult", "generate_forum_report", "redact_url", "traffic_source"]
 
 
 @dataclass(frozen=True)
@@ -60,12 +60,18 @@ class ForumInputs:
     findings: Sequence[Path] = ()
     traffic: TrafficData | None = None
     sources: Sequence[DataSource] = field(default_factory=tuple)
+    #: Fail when no PDF engine exists (the user asked for PDF explicitly); else skip it with a warning.
+    pdf_required: bool = False
+    #: The option or key named in write errors.
+    out_field: str = "--out"
 
 
 @dataclass(frozen=True)
 class ForumResult:
     report: Report
     paths: list[Path]
+    #: Warnings for the user (a skipped PDF).
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def html(self) -> list[Path]:
@@ -108,7 +114,8 @@ def _risk(inputs: ForumInputs, sources: list[DataSource]) -> RiskData | None:
     sources.append(
         DataSource(
             section="risk",
-            description=risk.register_name or "risk register",
+            key="register",
+            description=risk.register_name,
             location=location,
             time_until=risk.as_of,
             records=len(risk.risks),
@@ -122,20 +129,21 @@ def _practice(inputs: ForumInputs, sources: list[DataSource]) -> PracticeData | 
         return inputs.practice
     if inputs.audit_db is not None:
         practice = practice_from_store(inputs.audit_db, period=inputs.period)
-        location, what = redact_url(inputs.audit_db), "self-assessment database"
+        location, what, files = redact_url(inputs.audit_db), "audit_db", None
     elif inputs.clinics_export is not None:
         practice = practice_from_export(inputs.clinics_export)
-        location, what = str(inputs.clinics_export), "self-assessment export"
+        location, what, files = str(inputs.clinics_export), "audit_export", None
     elif inputs.answers:
         practice = practice_from_answer_files(inputs.answers, as_of=_as_of(inputs))
-        location, what = ", ".join(p.name for p in inputs.answers), "answer files"
+        location, what, files = _location(inputs.answers), "answer_files", len(inputs.answers)
     else:
         return None
     sources.append(
         DataSource(
             section="practice",
-            description=what,
+            key=what,
             location=location,
+            files=files,
             time_until=inputs.period.end,
             records=len(practice.clinics),
         )
@@ -150,16 +158,46 @@ def _traffic(inputs: ForumInputs, sources: list[DataSource]) -> TrafficData | No
         return None
     traffic = traffic_from_jsonl(inputs.findings)
     sources.append(
-        DataSource(
-            section="traffic",
-            description="findings (JSONL)",
-            location=", ".join(str(p) for p in inputs.findings),
-            time_from=traffic.data_from,
-            time_until=traffic.data_until,
-            records=len(traffic.findings),
+        traffic_source(
+            traffic,
+            inputs.period,
+            key="findings_jsonl",
+            location=_location(inputs.findings),
+            files=len(inputs.findings),
         )
     )
     return traffic
+
+
+def _location(paths: Sequence[Path]) -> str:
+    """Where files came from, short: one file's path, or the common directory of many
+    (the appendix shows the number of files next to it, never a list that grows every night)."""
+    if len(paths) == 1:
+        return str(paths[0])
+    parents = {str(p.parent) for p in paths}
+    return parents.pop() if len(parents) == 1 else "…"
+
+
+def traffic_source(
+    traffic: TrafficData, period: Period, *, key: str, location: str = "", files: int | None = None
+) -> DataSource:
+    """The appendix row of the traffic section: the findings and time range *within the period*
+    (files may hold findings of other periods; the section counts only the period's)."""
+    lo, hi = period.start_dt, period.end_dt
+    in_period = sum(1 for f in traffic.findings if f.window_end > lo and f.window_start < hi)
+    start = max(traffic.data_from, lo) if traffic.data_from is not None else None
+    end = min(traffic.data_until, hi) if traffic.data_until is not None else None
+    if start is not None and end is not None and start >= end:
+        start = end = None  # no traffic of the period was analysed
+    return DataSource(
+        section="traffic",
+        key=key,
+        location=location,
+        files=files,
+        time_from=start,
+        time_until=end,
+        records=in_period,
+    )
 
 
 def generate_forum_report(inputs: ForumInputs) -> ForumResult:
@@ -189,5 +227,14 @@ def generate_forum_report(inputs: ForumInputs) -> ForumResult:
         sources=sources,
     )
     report = build_report(data, config, previous)
-    paths = write_report(report, inputs.out, langs=inputs.langs, formats=inputs.formats)
-    return ForumResult(report=report, paths=paths)
+    warnings: list[str] = []
+    paths = write_report(
+        report,
+        inputs.out,
+        langs=inputs.langs,
+        formats=inputs.formats,
+        pdf_required=inputs.pdf_required,
+        warn=warnings.append,
+        field=inputs.out_field,
+    )
+    return ForumResult(report=report, paths=paths, warnings=warnings)

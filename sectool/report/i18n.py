@@ -15,6 +15,7 @@ from importlib import resources
 from typing import Literal
 
 from sectool.errors import InputError
+from sectool.report.model import DataSource
 from sectool.yamlio import parse_yaml
 
 __all__ = ["LANGS", "Lang", "Translator", "load_texts", "placeholders", "translator"]
@@ -90,7 +91,7 @@ class Translator:
         sign = "+" if value > 0 else ("−" if value < 0 else "±")
         magnitude = abs(value)
         if unit == "share":
-            pp = " %-point" if self.lang == "da" else " pp"
+            pp = " procentpoint" if self.lang == "da" else " pp"
             return sign + self._localise(f"{magnitude * 100:.1f}") + pp
         if unit == "count":
             return sign + self.count(magnitude)
@@ -111,11 +112,51 @@ class Translator:
             return "–"
         return load_texts(self.lang).get(f"{prefix}_{value}", value)
 
+    def detector(self, name: str) -> str:
+        """A detector's display name: the traffic area's label when it knows the detector,
+        else the report's own text (``det_<name>``), else the name itself."""
+        return _detector_label(name, self.lang) or self.label("det", name)
+
+    def source(self, source: DataSource) -> str:
+        """The appendix's "source" cell: the kind of source (translated) and its name (data)."""
+        kind = self(f"src_{source.key}") if source.key else ""
+        if kind and source.description:
+            return f"{kind}: {source.description}"
+        return kind or source.description or "–"
+
+    def source_location(self, source: DataSource) -> str:
+        location = self(f"loc_{source.location_key}") if source.location_key else source.location
+        if source.files is not None:
+            location = f"{location} ({self('files_n', n=self.count(source.files))})".strip()
+        return location or "–"
+
+    def source_range(self, source: DataSource) -> str:
+        """``from – until``; a point-in-time source (no start) reads "as of <date>"."""
+        if source.time_from is not None and source.time_until is not None:
+            return f"{self.date(source.time_from)} – {self.date(source.time_until)}"
+        if source.time_until is not None:
+            return self("as_of_date", date=self.date(source.time_until))
+        if source.time_from is not None:
+            return self("from_date", date=self.date(source.time_from))
+        return "–"
+
     def severity(self, value: str) -> str:
         return self(f"sev_{value}")
 
     def status(self, value: str) -> str:
         return self(f"status_{value}")
+
+
+@cache
+def _detector_label(name: str, lang: str) -> str | None:
+    try:
+        from sectool.traffic.detect.detectors import label
+    except ImportError:  # the traffic area is optional for the report
+        return None
+    try:
+        return label(name, lang)[0]
+    except KeyError:
+        return None
 
 
 def translator(lang: str) -> Translator:

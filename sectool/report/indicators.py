@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from sectool.report.model import Text
 from sectool.report.numbers import (
@@ -119,14 +119,16 @@ class IndicatorSpec(_Strict):
             raise ValueError(f"unknown metric {value!r}; expected one of {', '.join(sorted(METRICS))}")
         return value
 
-    @model_validator(mode="after")
-    def _target(self) -> IndicatorSpec:
-        unit = METRICS[self.metric].unit
-        if unit == "share" and not 0 <= self.target <= 1:
-            raise ValueError(f"target of a share must be between 0 and 1 (0.8 = 80 %), got {self.target}")
-        if self.target < 0:
-            raise ValueError(f"target must not be negative, got {self.target}")
-        return self
+    # A field validator (not a model validator), so that the error points at the `target` line.
+    @field_validator("target")
+    @classmethod
+    def _target(cls, value: float, info: ValidationInfo) -> float:
+        metric = info.data.get("metric")  # absent when the metric itself was invalid
+        if metric in METRICS and METRICS[metric].unit == "share" and not 0 <= value <= 1:
+            raise ValueError("target of a share must be between 0 and 1 (0.8 = 80 %)")
+        if value < 0:
+            raise ValueError("target must not be negative")
+        return value
 
 
 class ReportOptions(_Strict):

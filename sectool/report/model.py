@@ -266,7 +266,10 @@ class TrafficFinding(_Model):
     window_end: datetime
     techniques: list[str] = Field(default_factory=list)
     status: Literal["open", "closed"] = "open"
+    #: The detector's own one-line title (English).
     summary: str = ""
+    #: The detector's numeric/text evidence (scalars only), for the translated summary.
+    evidence: dict[str, float | int | str] = Field(default_factory=dict)
 
 
 class TrafficData(_Model):
@@ -283,11 +286,22 @@ class TrafficData(_Model):
 
 
 class DataSource(_Model):
-    """Where a section's data came from, for the appendix."""
+    """Where a section's data came from, for the appendix.
+
+    ``key`` and ``location_key`` are text keys (``src_<key>``, ``loc_<key>`` in the i18n files),
+    so that the appendix reads in the report's language; ``description`` and ``location`` are
+    data (a register's name, a path) shown as they are.
+    """
 
     section: Literal["risk", "practice", "traffic", "previous"]
-    description: str
+    #: What kind of source (text key): register, audit_db, audit_export, answer_files,
+    #: self_assessments, findings_jsonl, findings_run, previous, sample.
+    key: str | None = None
+    description: str = ""
     location: str = ""
+    location_key: str | None = None
+    #: Number of files read (the location is then a glob or a directory).
+    files: int | None = None
     time_from: datetime | date | None = None
     time_until: datetime | date | None = None
     records: int | None = None

@@ -211,7 +211,8 @@ class Notable(_Out):
     window_end: datetime
     techniques: list[str]
     status: str
-    summary: str
+    #: What the detector saw, in both languages (built from the finding's evidence).
+    summary: Text
 
 
 class TechniqueRow(_Out):

@@ -89,7 +89,7 @@ def chart_svgs(report: Report, t: Translator) -> dict[str, Markup]:
             charts.stacked_hbars(
                 [
                     (
-                        t.label("det", row.detector),
+                        t.detector(row.detector),
                         [(getattr(row, s), charts.SEVERITY_COLOURS[s]) for s in SEVERITIES],
                     )
                     for row in tr.by_detector

@@ -271,7 +271,7 @@ def _traffic(x: TrafficSection | None, t: Translator) -> list[str]:
             [t("col_detector"), *[t.severity(s) for s in SEVERITIES], t("col_total")],
             [
                 [
-                    md_escape(t.label("det", d.detector)),
+                    md_escape(t.detector(d.detector)),
                     *[t.count(getattr(d, s)) for s in SEVERITIES],
                     t.count(d.total),
                 ]
@@ -311,8 +311,9 @@ def _traffic(x: TrafficSection | None, t: Translator) -> list[str]:
             [
                 [
                     t.severity(n.severity),
-                    md_escape(t.label("det", n.detector)),
-                    md_escape(n.entity) + (f" ({md_escape(n.summary)})" if n.summary else ""),
+                    md_escape(t.detector(n.detector)),
+                    md_escape(n.entity)
+                    + (f" ({md_escape(n.summary.get(t.lang))})" if n.summary.get(t.lang) else ""),
                     t.date(n.window_start),
                     md_escape(", ".join(n.techniques)) or "–",
                     t.number(n.score, 2),
@@ -341,9 +342,9 @@ def _appendix(r: Report, t: Translator) -> list[str]:
     rows = [
         [
             t("section_" + s.section),
-            md_escape(s.description),
-            md_escape(s.location) or "–",
-            f"{t.date(s.time_from)} – {t.date(s.time_until)}" if s.time_from or s.time_until else "–",
+            md_escape(t.source(s)),
+            md_escape(t.source_location(s)),
+            t.source_range(s),
             t.count(s.records) if s.records is not None else "–",
         ]
         for s in r.sources

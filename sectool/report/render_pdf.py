@@ -23,7 +23,18 @@ from sectool.report.i18n import Lang
 from sectool.report.numbers import Report
 from sectool.report.render_html import render_html
 
-__all__ = ["find_chromium", "render_pdf"]
+__all__ = ["INSTALL_HINT", "PdfEngineMissing", "find_chromium", "render_pdf"]
+
+#: What to install for PDF output (shown when no engine is available).
+INSTALL_HINT = (
+    "install the Pango library for WeasyPrint (Debian/Ubuntu: apt install libpango-1.0-0 "
+    "libpangoft2-1.0-0) or a headless Chromium (apt install chromium; or set SECTOOL_CHROMIUM)"
+)
+
+
+class PdfEngineMissing(SectoolError):
+    """No PDF engine is available: neither WeasyPrint with Pango nor a Chromium."""
+
 
 _CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")
 
@@ -86,7 +97,8 @@ def render_pdf(report: Report, lang: Lang, *, engine: str = "auto") -> bytes:
         engine: ``auto`` (WeasyPrint, else Chromium), ``weasyprint`` or ``chromium``.
 
     Raises:
-        SectoolError: no PDF printer is available (names what to install).
+        PdfEngineMissing: no PDF printer is available (names what to install).
+        SectoolError: Chromium failed.
     """
     html = render_html(report, lang, for_print=True)
     problem = ""
@@ -95,12 +107,13 @@ def render_pdf(report: Report, lang: Lang, *, engine: str = "auto") -> bytes:
             return _weasyprint(html)
         except (ImportError, OSError) as exc:
             if engine == "weasyprint":
-                raise SectoolError(f"PDF output needs WeasyPrint and the Pango library: {exc}") from None
+                raise PdfEngineMissing(
+                    f"PDF output needs WeasyPrint and the Pango library ({exc}); {INSTALL_HINT}"
+                ) from None
             problem = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     browser = find_chromium()
     if browser is None:
-        raise SectoolError(
-            "PDF output needs WeasyPrint with the Pango library (Debian: apt install libpango-1.0-0 "
-            f"libpangoft2-1.0-0) or a headless Chromium ({problem or 'no chromium found'})"
+        raise PdfEngineMissing(
+            f"no PDF engine ({problem or 'WeasyPrint unavailable'}; no chromium found): {INSTALL_HINT}"
         )
     return _chromium(html, browser)

@@ -212,11 +212,11 @@ def sample_data(
         ),
         traffic=TrafficData(data_from=period.start_dt, data_until=period.end_dt, findings=finding_items),
         sources=[
-            DataSource(section="risk", description="sample register", records=risks),
-            DataSource(section="practice", description="sample clinics", records=clinics),
+            DataSource(section="risk", key="sample", records=risks),
+            DataSource(section="practice", key="sample", records=clinics),
             DataSource(
                 section="traffic",
-                description="sample findings",
+                key="sample",
                 time_from=period.start_dt,
                 time_until=period.end_dt,
                 records=findings,

@@ -7,6 +7,7 @@ from collections import Counter, defaultdict
 from datetime import date, timedelta
 
 from sectool.report.attack import technique_name
+from sectool.report.finding_text import finding_summary
 from sectool.report.indicators import ReportOptions
 from sectool.report.model import (
     CLINIC_STATUSES,
@@ -287,14 +288,15 @@ def traffic_section(
             window_end=f.window_end,
             techniques=f.techniques,
             status=f.status,
-            summary=f.summary,
+            summary=finding_summary(f.detector, f.evidence, f.summary),
         )
         for f in ranked[: options.notable_incidents]
     ]
     techniques = Counter(t for f in findings for t in set(f.techniques))
     return TrafficSection(
-        data_from=data.data_from,
-        data_until=data.data_until,
+        # The analysed range is shown for the period only (the data may cover more).
+        data_from=max(data.data_from, lo) if data.data_from is not None else None,
+        data_until=min(data.data_until, hi) if data.data_until is not None else None,
         total=len(findings),
         open_high=sum(
             1 for f in findings if f.status == "open" and _SEV_RANK[f.severity] >= _SEV_RANK["high"]

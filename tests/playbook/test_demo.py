@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import html
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -15,11 +17,74 @@ from sectool.cli import main
 REPO = Path(__file__).resolve().parents[2]
 
 
+#: Code-made English that must never appear in the Danish report (data such as a register's
+#: own title or an ATT&CK technique name is the user's text and is not checked).
+ENGLISH_MARKERS = (
+    "findings of this run",
+    "Findings of this run",
+    "findings (JSONL)",
+    "self-assessment",
+    "Self-assessment",
+    "example register",
+    "example clinic answers",
+    "answer files",
+    "Risk register",  # the example register's own title says "risk register" (data)
+    "no data",
+    "as of",
+    "connections every",
+    "failed logons",
+    "Brute force",
+    "password spraying",
+    "beacon score",
+    "MB sent",
+    "for the first time",
+    "silent for",
+    "admin session",
+    "probed on",
+    "distinct subdomains",
+    "Residual",
+    "mitigate",
+    "%-point",
+    "Password guessing",
+    "New external destination",
+)
+#: And Danish that must not appear in the English report.
+DANISH_MARKERS = (
+    "ingen data",
+    "Risikoregister",
+    "Selvevaluering",
+    "eksempel",
+    "fejlede logins",
+    "forbindelser",
+    "pr. 20",
+    "procentpoint",
+    "Restrisiko",
+    "reduktion",
+    "Sammenfatning",
+    "Gætning",
+    "Fund fra",
+)
+
+
+def _visible(path: Path) -> str:
+    text = path.read_text(encoding="utf-8")
+    if path.suffix == ".html":
+        text = re.sub(r"<style>.*?</style>", " ", text, flags=re.S)
+        text = html.unescape(re.sub(r"<[^>]+>", " ", text))
+    return text
+
+
 def test_demo_in_process(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["demo", "--workdir", str(tmp_path)])
+    code = main(["demo", "--workdir", str(tmp_path), "--json"])
     captured = capsys.readouterr()
     assert code == 0, captured.err
-    assert "The forum report is ready:" in captured.out
+    # --json: stdout carries only JSON lines; the human lines go to stderr, Danish report first.
+    lines = captured.out.splitlines()
+    assert lines
+    assert all(isinstance(json.loads(line), dict) for line in lines)
+    assert "The forum report is ready:" in captured.err
+    opened = captured.err[captured.err.index("Open ") :]
+    assert opened.index("report.da.html") < opened.index("report.en.html")
     reports = list((tmp_path / "reports").glob("forum-*/report.json"))
     assert len(reports) == 1
     data = json.loads(reports[0].read_text(encoding="utf-8"))
@@ -38,6 +103,15 @@ def test_demo_in_process(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     log = [json.loads(x) for x in (tmp_path / "logs" / "demo.jsonl").read_text(encoding="utf-8").splitlines()]
     assert log[-1]["event"] == "run_end"
     assert log[-1]["exit_code"] == 0
+    # Each language reads in its own language: appendix sources, detector names, finding summaries.
+    for lang, markers in (("da", ENGLISH_MARKERS), ("en", DANISH_MARKERS)):
+        for ext in ("html", "md"):
+            text = _visible(reports[0].parent / f"report.{lang}.{ext}")
+            found = [m for m in markers if m in text]
+            assert not found, (lang, ext, found)
+    da = _visible(reports[0].parent / "report.da.md")
+    assert "fejlede logins" in da  # the finding summaries are there, in Danish
+    assert "pr. 20" in da  # point-in-time sources read "pr. <date>"
 
 
 @pytest.mark.slow

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -76,6 +77,16 @@ def test_good_playbook(tmp_path: Path) -> None:
             ],
         ),
         (
+            # a typo alone: the unknown key is reported (with a suggestion), not the missing one
+            "      register: example\n",
+            "      registr: example\n",
+            8,
+            [
+                "step 1 (risk.score): unknown key 'registr'; did you mean 'register'?",
+                "field 'steps[0].with.registr'",
+            ],
+        ),
+        (
             "      register: example\n",
             "      matrix: m.yml\n",
             7,
@@ -91,7 +102,7 @@ def test_good_playbook(tmp_path: Path) -> None:
             'schedule: "15 2 * * *"\n',
             'schedule: "61 2 * * *"\n',
             3,
-            ["not a cron expression", "field 'schedule'"],
+            ["not a cron expression", "field 'schedule'", "(got '61 2 * * *')"],
         ),
         ("alert_severity: high\n", "alert_severity: severe\n", 4, ["field 'alert_severity'", "'severe'"]),
         (
@@ -115,6 +126,10 @@ def test_bad_playbook_names_file_line_step_key(
     assert message.startswith(f"{path}:{line}, "), message
     for part in parts:
         assert part in message, message
+    # a bad value is shown once, not repeated in the message
+    got = re.search(r"\(got (.+)\)$", message)
+    if got:
+        assert message.count(got.group(1)) == 1, message
     # Through the CLI: one line, exit 2, nothing run.
     assert main(["run", str(path), "--workdir", str(tmp_path)]) == 2
     err = capsys.readouterr().err
@@ -143,3 +158,15 @@ def test_missing_and_empty_playbook(tmp_path: Path, capsys: pytest.CaptureFixtur
     (tmp_path / "list.yml").write_text("- a\n", encoding="utf-8")
     assert main(["run", str(tmp_path / "list.yml")]) == 2
     assert "a playbook must be a mapping" in capsys.readouterr().err
+
+
+def test_doc_links_in_shipped_playbooks_exist() -> None:
+    """Comments in the shipped playbooks point at documentation files that exist."""
+    import re
+
+    repo = Path(__file__).resolve().parents[2]
+    playbooks = sorted((repo / "playbooks").glob("*.yml"))
+    assert playbooks
+    for path in playbooks:
+        for link in re.findall(r"docs/[\w./-]+\.md", path.read_text(encoding="utf-8")):
+            assert (repo / link).is_file(), f"{path.name}: {link}"

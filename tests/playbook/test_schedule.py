@@ -59,9 +59,11 @@ def test_schedule_table(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["schedule", "--dir", str(REPO / "playbooks")]) == 0
     assert "sectool playbooks" in capsys.readouterr().out
     console = Console(width=300, record=True)
-    console.print(schedule_table(REPO / "playbooks", now=datetime(2026, 11, 25, 12, tzinfo=UTC)))
+    utc = (UTC, "UTC")
+    console.print(schedule_table(REPO / "playbooks", now=datetime(2026, 11, 25, 12, tzinfo=UTC), zone=utc))
     text = console.export_text()
     assert "nightly-traffic" in text
+    assert "next run (local time, UTC)" in text
     assert "2026-11-26 02:15" in text
     assert "quarterly-forum-report" in text
     assert "2027-01-01 06:00" in text
@@ -72,3 +74,23 @@ def test_schedule_table(capsys: pytest.CaptureFixture[str]) -> None:
 def test_bad_dir(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["schedule", "--crontab", "--dir", str(tmp_path / "nope")]) == 2
     assert "not a directory" in capsys.readouterr().err
+
+
+def test_schedule_table_uses_the_hosts_local_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cron runs '15 2 * * *' at 02:15 local time: on a Copenhagen host that is 01:15 UTC in winter."""
+    from datetime import UTC, datetime
+
+    from rich.console import Console
+
+    from sectool.playbook.schedule import local_zone, schedule_table
+
+    monkeypatch.setenv("TZ", "Europe/Copenhagen")
+    tz, name = local_zone()
+    assert name == "Europe/Copenhagen"
+    console = Console(width=300, record=True)
+    # 01:30 UTC = 02:30 in Copenhagen: today's 02:15 local has passed, the next is tomorrow 02:15 local.
+    console.print(schedule_table(REPO / "playbooks", now=datetime(2026, 11, 25, 1, 30, tzinfo=UTC)))
+    text = console.export_text()
+    assert "next run (local time, Europe/Copenhagen)" in text
+    assert "2026-11-26 02:15 CET" in text
+    assert datetime(2026, 11, 26, 2, 15, tzinfo=tz).astimezone(UTC).hour == 1

@@ -17,6 +17,7 @@ from sectool.report.collect import (
     risk_from_register,
     risk_from_scored_dict,
     traffic_from_dicts,
+    traffic_from_jsonl,
 )
 from sectool.report.model import parse_period
 
@@ -151,3 +152,46 @@ def test_traffic_from_finding_dicts() -> None:
         traffic_from_dicts([{**base, "severity": "urgent"}])
     with pytest.raises(InputError, match="not an ISO 8601 time"):
         traffic_from_dicts([{**base, "window": {"start": "yesterday", "end": "today"}}])
+
+
+_GOOD_LINE = {
+    "id": "a",
+    "detector": "brute_force",
+    "severity": "high",
+    "score": 0.9,
+    "entity": {"kind": "host", "value": "10.0.0.5"},
+    "window": {"start": "2026-11-24T10:00:00Z", "end": "2026-11-24T11:00:00Z"},
+}
+
+
+@pytest.mark.parametrize(
+    ("patch", "field", "value"),
+    [
+        ({"severity": "urgent"}, "field 'severity'", "got 'urgent'"),
+        (
+            {"window": {"start": "yesterday", "end": "2026-11-24T11:00:00Z"}},
+            "field 'window.start'",
+            "got 'yesterday'",
+        ),
+        ({"score": "high"}, "field 'score'", "got 'high'"),
+        ({"detector": None}, "", ""),
+    ],
+)
+def test_jsonl_errors_name_file_line_field_and_value(
+    tmp_path: Path, patch: dict, field: str, value: str
+) -> None:
+    first = tmp_path / "a.jsonl"
+    first.write_text(json.dumps(_GOOD_LINE) + "\n", encoding="utf-8")
+    bad = {k: v for k, v in {**_GOOD_LINE, "id": "b", **patch}.items() if v is not None}
+    second = tmp_path / "b.jsonl"
+    second.write_text(
+        "\n" + json.dumps({**_GOOD_LINE, "id": "c"}) + "\n" + json.dumps(bad) + "\n", encoding="utf-8"
+    )
+    with pytest.raises(InputError) as info:
+        traffic_from_jsonl([first, second])
+    message = str(info.value)
+    # The third line of the second file, not "line 2" of a joined list of file names.
+    assert message.startswith(f"{second}:3, "), message
+    assert str(first) not in message
+    assert (field or "field 'detector'") in message
+    assert (value or "missing field") in message

@@ -45,7 +45,7 @@ def test_every_key_used_by_code_exists() -> None:
     ("lang", "count", "share", "number", "change"),
     [
         ("en", "50,000", "83.3\u00a0%", "1,234.6", "+2.5 pp"),
-        ("da", "50.000", "83,3\u00a0%", "1.234,6", "+2,5 %-point"),
+        ("da", "50.000", "83,3\u00a0%", "1.234,6", "+2,5 procentpoint"),
     ],
 )
 def test_number_formats(lang: str, count: str, share: str, number: str, change: str) -> None:
@@ -72,6 +72,13 @@ def test_every_detector_and_treatment_has_a_label() -> None:
     treatments = Risk.model_fields["treatment"].annotation.__args__  # type: ignore[union-attr]
     assert {f"treatment_{v}" for v in treatments} <= set(texts)
     t = Translator("da")
-    assert t.label("det", "port_scan") == "Portskanning"
+    assert t.label("det", "port_scan") == "Portscanning"
     assert t.label("det", "custom_detector") == "custom_detector"
+    # The detection area's names win; the report's own texts are the fallback.
+    from sectool.traffic.detect.detectors import label
+
+    for name in DETECTORS:
+        assert t.detector(name) == label(name, "da")[0]
+        assert Translator("en").detector(name) == label(name, "en")[0]
+    assert t.detector("custom_detector") == "custom_detector"
     assert t.label("treatment", None) == "–"

@@ -39,7 +39,9 @@ indicators:
         (GOOD.replace("risk.total", "risk.nonsense"), 3, "unknown metric 'risk.nonsense'"),
         (GOOD + "    colour: red\n", 7, "Extra inputs are not permitted"),
         (GOOD.replace("    direction: at_most\n", ""), 2, "Field required"),
-        (GOOD.replace("risk.total", "practice.submitted_share"), 2, "between 0 and 1"),
+        # the error points at the `target` line, not at the indicator's first line
+        (GOOD.replace("risk.total", "practice.submitted_share"), 5, "between 0 and 1"),
+        (GOOD.replace("target: 3", "target: -1"), 5, "must not be negative"),
         (GOOD.replace("at_most", "about"), 4, "at_least"),
         ("options:\n  name_clinic: true\n", 2, "Extra inputs"),
     ],

@@ -45,6 +45,28 @@ def test_html_is_self_contained(hostile_dir: Path, lang: str) -> None:
 
 
 @pytest.mark.parametrize("lang", LANGS)
+def test_html_has_a_content_security_policy(hostile_dir: Path, lang: str) -> None:
+    """Defence in depth: even injected markup could load or run nothing."""
+    doc = (hostile_dir / f"report.{lang}.html").read_text(encoding="utf-8")
+    head = doc[: doc.index("</head>")]
+    csp = re.search(r'<meta http-equiv="Content-Security-Policy" content="([^"]+)">', head)
+    assert csp is not None
+    directives = {d.split()[0]: d.split()[1:] for d in csp.group(1).split(";") if d.strip()}
+    assert directives == {"default-src": ["'none'"], "style-src": ["'unsafe-inline'"], "img-src": ["data:"]}
+    assert head.index("Content-Security-Policy") < head.index("<style>")
+
+
+def test_print_css_keeps_headings_with_their_content() -> None:
+    css = (Path(__file__).resolve().parents[2] / "sectool" / "report" / "templates" / "report.css").read_text(
+        encoding="utf-8"
+    )
+    print_css = css[css.index("@media print") :]
+    for selector in ("h2 {", "h3 {", "h2 + p, h3 + p {"):
+        rule = print_css[print_css.index(selector) :].split("}", 1)[0]
+        assert "break-after: avoid" in rule, selector
+
+
+@pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.parametrize("fmt", ["html", "md", "pdf"])
 def test_numbers_agree_with_json(hostile_dir: Path, tu: ModuleType, lang: str, fmt: str) -> None:
     data = _json(hostile_dir)

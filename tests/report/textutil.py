@@ -87,7 +87,7 @@ def expected_rows(data: dict[str, Any], lang: str) -> dict[str, list[str]]:
     if tr:
         for d in tr["by_detector"]:
             counts = " ".join(t.count(d[s]) for s in ("low", "medium", "high", "critical"))
-            rows["detectors"].append(norm(f"{t.label('det', d['detector'])} {counts} {t.count(d['total'])}"))
+            rows["detectors"].append(norm(f"{t.detector(d['detector'])} {counts} {t.count(d['total'])}"))
     return rows
 
 
