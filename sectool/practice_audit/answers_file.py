@@ -27,6 +27,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from sectool.errors import InputError
+from sectool.safetext import SafeText
 from sectool.yamlio import YamlDoc, load_yaml, parse_yaml, validate, validation_error
 
 from .errors import AnswersError
@@ -39,7 +40,7 @@ __all__ = ["AnswersDocument", "load_answers_file", "parse_answers_file"]
 class _RawFile(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    clinic: str | None = Field(default=None, max_length=200)
+    clinic: SafeText | None = Field(default=None, max_length=200)
     provider_number: str | None = None
     size: ClinicSize | None = None
     lang: Lang | None = None

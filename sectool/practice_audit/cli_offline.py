@@ -12,6 +12,7 @@ from urllib.parse import quote, urlsplit
 import typer
 
 from sectool.errors import InputError
+from sectool.safetext import strip_controls
 
 from .models import Lang
 
@@ -160,8 +161,20 @@ def register(app: typer.Typer) -> None:
         ),
         size: SizeOpt | None = typer.Option(None, "--size", help="Clinic size (default: from the file)."),
         db: str | None = typer.Option(None, "--db", help="Database URL (default: $SECTOOL_AUDIT_DB)."),
+        update: bool = typer.Option(
+            False, "--update", help="Allow changing the name or size of the clinic with this provider number."
+        ),
+        allow_duplicate: bool = typer.Option(
+            False,
+            "--allow-duplicate",
+            help="Store the answers even when they equal the clinic's latest submission.",
+        ),
     ) -> None:
-        """Store an answers file as the clinic's next submission."""
+        """Store an answers file as the clinic's next submission.
+
+        Importing the same answers again is skipped (exit 0), so a retried or scheduled import
+        does not add versions that distort the year-on-year comparison.
+        """
         from sectool.console import out
 
         from .answers_file import load_answers_file
@@ -194,13 +207,30 @@ def register(app: typer.Typer) -> None:
             now = datetime.combine(doc.as_of, time(12, 0), tzinfo=UTC)
         store = Store(db, bank=bank)
         try:
-            target = store.ensure_clinic(clinic_name=name, provider_number=number, size=doc.size, now=now)
+            target = store.ensure_clinic(
+                clinic_name=name, provider_number=number, size=doc.size, now=now, update=update
+            )
+            latest = store.latest_submission(target.id)
+            if (
+                not allow_duplicate
+                and latest is not None
+                and latest.answers == doc.answers
+                and latest.size is doc.size
+            ):
+                out.print(
+                    f"skipped: these answers are already stored as version {latest.version} for "
+                    f"{strip_controls(target.name)} ({target.provider_number}); "
+                    "use --allow-duplicate to store them again",
+                    markup=False,
+                    highlight=False,
+                )
+                return
             sub = store.submit(target.id, doc.answers, now=now)
         finally:
             store.close()
         r = sub.result
         out.print(
-            f"stored version {sub.version} for {target.name} ({target.provider_number}): "
+            f"stored version {sub.version} for {strip_controls(target.name)} ({target.provider_number}): "
             f"{status_label(r.status, 'en')}, maturity {maturity_label(r.maturity, 'en')}, "
             f"{r.overall_percent:.0f} %",
             markup=False,
@@ -219,8 +249,15 @@ def register(app: typer.Typer) -> None:
             None, "--base-url", help=f"Web app address (default: ${BASE_URL_ENV} or {DEFAULT_BASE_URL})."
         ),
         db: str | None = typer.Option(None, "--db", help="Database URL (default: $SECTOOL_AUDIT_DB)."),
+        update: bool = typer.Option(
+            False, "--update", help="Allow changing the name or size of the clinic with this provider number."
+        ),
     ) -> None:
-        """Invite a clinic: print the link with its secret token (shown only this once)."""
+        """Invite a clinic: print the link with its secret token (shown only this once).
+
+        Re-inviting a clinic (same provider number) keeps its history; earlier links stay
+        valid until they expire or are revoked, and the output says so.
+        """
         from sectool.console import err, out
 
         from .store import Store
@@ -236,12 +273,24 @@ def register(app: typer.Typer) -> None:
                 size=size.value,
                 expires_at=now + timedelta(days=expires_days),
                 now=now,
+                update=update,
             )
+            older = len(store.open_invitations(target.id, now=now)) - 1
         finally:
             store.close()
         expiry = target.token_expires_at.isoformat(timespec="minutes") if target.token_expires_at else "?"
+        if older > 0:
+            many = older > 1
+            others = (
+                f" {older} older link{'s' if many else ''} of this clinic "
+                f"{'remain' if many else 'remains'} valid until {'they expire' if many else 'it expires'} "
+                "(revoke them in the admin view if they were sent to the wrong place)."
+            )
+        else:
+            others = " No older link of this clinic is valid."
+        shown = strip_controls(target.name)
         err.print(
-            f"invited {target.name} ({target.provider_number}); the link expires {expiry}. "
+            f"invited {shown} ({target.provider_number}); the link expires {expiry}.{others} "
             "It is shown only once: send it to the clinic through a secure channel.",
             markup=False,
             highlight=False,

@@ -4,7 +4,8 @@
 
     SectoolError
      ├── InputError
-     │    └── AnswersError          answers that cannot be scored or submitted; carries the problems
+     │    ├── AnswersError          answers that cannot be scored or submitted; carries the problems
+     │    └── ClinicChangeError     a provider number that belongs to a clinic with another name or size
      └── AuditError                 the self-assessment store refused a request
           ├── TokenError            an invitation token is not usable (the web app shows one page)
           │    ├── InvalidTokenError    unknown, malformed or tampered token
@@ -24,6 +25,7 @@ from .models import AnswerProblem
 __all__ = [
     "AnswersError",
     "AuditError",
+    "ClinicChangeError",
     "ClinicNotFoundError",
     "ExpiredTokenError",
     "InvalidTokenError",
@@ -82,4 +84,27 @@ class AnswersError(InputError):
             file=file,
             line=line,
             field=f"answers.{first.question_id}.{first.field}",
+        )
+
+
+class ClinicChangeError(InputError):
+    """Inviting or importing under a known provider number would rename or resize that clinic.
+
+    A mistyped provider number must not silently rename another clinic, so the change needs
+    an explicit confirmation (``--update`` on the command line, ``update`` in the web and API).
+    """
+
+    def __init__(self, provider_number: str, old: tuple[str, str], new: tuple[str, str]) -> None:
+        self.provider_number = provider_number
+        self.old, self.new = old, new
+        changes = []
+        if old[0] != new[0]:
+            changes.append(f"name {old[0]!r} -> {new[0]!r}")
+        if old[1] != new[1]:
+            changes.append(f"size {old[1]} -> {new[1]}")
+        super().__init__(
+            f"provider number {provider_number} belongs to {old[0]!r} ({old[1]}); "
+            f"this would change its {' and '.join(changes)}",
+            field="provider_number",
+            expected="check the provider number, or confirm the change with --update",
         )

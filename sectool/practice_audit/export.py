@@ -18,6 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from sectool.fileio import to_csv_text
+from sectool.safetext import strip_controls
 
 from .bank import annex_a_label
 from .compare import Comparison
@@ -128,7 +129,7 @@ def print_result(
     head = Text(t("title", lang), style="bold")
     if clinic:
         head.append(": ")
-        head.append(clinic)
+        head.append(strip_controls(clinic))
     console.print(head)
     console.print(
         Text(
@@ -181,7 +182,7 @@ def print_result(
         details.append(f"{t('annex_a', lang)}: {', '.join(item.annex_a)} · {item.question_id}")
         if item.owner or item.due:
             details.append(f" · {t('owner', lang)}: ")
-            details.append(item.owner or "–")
+            details.append(strip_controls(item.owner or "–"))
             details.append(f" · {t('due', lang)}: {item.due.isoformat() if item.due else '–'}")
         console.print(details)
 

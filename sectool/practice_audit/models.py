@@ -14,6 +14,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from sectool.safetext import check_safe_text
+
 __all__ = [
     "ANSWER_ALIASES",
     "Answer",
@@ -43,7 +45,6 @@ MAX_JUSTIFICATION = 2000
 MAX_OWNER = 200
 MAX_CLINIC_NAME = 200
 PROVIDER_NUMBER_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z-]{0,19}$")
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 _FROZEN = ConfigDict(extra="forbid", frozen=True)
 
@@ -200,8 +201,8 @@ def _clean_text(v: Any) -> Any:
         v = v.strip()
         if not v:
             return None
-        if _CONTROL_RE.search(v):
-            raise ValueError("contains control characters")
+        # Control and bidi-override characters: see sectool.safetext (shared with the register).
+        return check_safe_text(v)
     return v
 
 
@@ -344,9 +345,7 @@ def _check_name(v: str) -> str:
     v = v.strip()
     if not v:
         raise ValueError("must not be empty")
-    if _CONTROL_RE.search(v):
-        raise ValueError("contains control characters")
-    return v
+    return check_safe_text(v)
 
 
 class Clinic(BaseModel):

@@ -149,8 +149,8 @@ def _check_one(q: Question, a: Answer) -> Iterable[AnswerProblem]:
             q.id,
             "value",
             "not_applicable_on_must_pass",
-            "'ikke relevant' kan ikke bruges på et obligatorisk krav",
-            "'not applicable' is not allowed on a must-pass question",
+            "'ikke_relevant' kan ikke bruges på et obligatorisk krav",
+            "'not_applicable' is not allowed on a must-pass question",
         )
     elif a.value in (AnswerValue.NOT_APPLICABLE, AnswerValue.ALTERNATIVE) and not a.justification:
         what_da = "ikke relevant" if a.value is AnswerValue.NOT_APPLICABLE else "alternativt tiltag"

@@ -169,6 +169,16 @@ BAD_ANSWERS = [
     ("top-level list", "- a\n- b\n", 1, ["must be a mapping"]),
     ("duplicate answer", "size: solo\nanswers:\n  org.owner: yes\n  org.owner: no\n", 4, ["duplicate key"]),
     ("invalid yaml", "size: solo\nanswers:\n  org.owner: [yes\n", None, ["invalid YAML"]),
+    ("impossible due date",
+     "size: solo\nanswers:\n  org.owner:\n    value: no\n    action_due: 2030-02-30\n", 5,
+     ["question 'org.owner'", "action_due", "2030-02-30"]),
+    ("month 13 due date",
+     "size: solo\nanswers:\n  org.owner:\n    value: no\n    action_due: 2030-13-01\n", 5,
+     ["question 'org.owner'", "action_due", "2030-13-01"]),
+    ("impossible as_of", "size: solo\nas_of: 2030-02-30\nanswers: {}\n", 2, ["field 'as_of'", "2030-02-30"]),
+    ("deep nesting", "size: solo\nanswers: " + "[" * 5000 + "]" * 5000 + "\n", 2, ["nest"]),
+    ("n/a on must-pass keyword", "size: solo\nanswers:\n  org.owner:\n    value: not_applicable\n"
+     "    justification: x\n", 4, ["'not_applicable' is not allowed on a must-pass question"]),
     ("too long justification",
      "size: solo\nanswers:\n  org.policy:\n    value: alternative\n    justification: " + "x" * 2001 + "\n",
      5, ["question 'org.policy'", "at most 2000"]),
@@ -221,8 +231,14 @@ def test_import_invite_export(capsys: pytest.CaptureFixture[str], tmp_path: Path
     code, out, _ = _run(capsys, "import", str(EXAMPLES / "aaparken-2025.yml"), "--db", db)
     assert code == 0
     assert "stored version 1 for Lægehuset Åparken (041234)" in out
+    code, out, err = _run(capsys, "import", str(EXAMPLES / "aaparken-2026.yml"), "--clinic", "Åparken",
+                          "--provider-number", "041234", "--db", db)  # fmt: skip
+    assert code == 2
+    assert "provider number 041234 belongs to 'Lægehuset Åparken' (partnership); this would change its " \
+        "name 'Lægehuset Åparken' -> 'Åparken'; expected check the provider number, or confirm the " \
+        "change with --update" in err  # fmt: skip
     code, out, _ = _run(capsys, "import", str(EXAMPLES / "aaparken-2026.yml"), "--clinic", "Åparken",
-                        "--provider-number", "041234", "--db", db)  # fmt: skip
+                        "--provider-number", "041234", "--update", "--db", db)  # fmt: skip
     assert code == 0
     assert "stored version 2 for Åparken" in out
     args = [
@@ -333,3 +349,81 @@ def test_bad_database_url(capsys: pytest.CaptureFixture[str], db: str, code: int
     assert needle in err
     assert "secret-pw" not in err
     assert "Traceback" not in err
+
+
+#: Text that would drive a terminal (or reorder what a reader sees) if printed raw.
+HOSTILE = [
+    ("\\e]0;pwned\\a\\e[31mRED", "U+001B at position 1"),
+    ("nul\\0byte", "U+0000 at position 4"),
+    ("c1\\x9bcsi", "U+009B at position 3"),
+    ("cr\\roverwrite", "U+000D at position 3"),
+    ("admin\\u202e txt.exe", "bidirectional control character U+202E at position 6"),
+]
+
+
+@pytest.mark.parametrize(("text", "message"), HOSTILE)
+@pytest.mark.parametrize(
+    ("template", "where"),
+    [
+        ('clinic: "{}"\nsize: solo\nanswers: {{}}\n', "field 'clinic'"),
+        ('size: solo\nanswers:\n  org.policy:\n    value: alternative\n    justification: "{}"\n',
+         "question 'org.policy'"),
+        ('size: solo\nanswers:\n  org.owner:\n    value: no\n    action_owner: "{}"\n',
+         "question 'org.owner'"),
+    ],
+)  # fmt: skip
+def test_hostile_text_in_answers_file_exit_2(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, text: str, message: str, template: str, where: str
+) -> None:
+    path = _write(tmp_path, template.format(text))
+    code, out, err = _run(capsys, "score", str(path))
+    assert code == 2
+    assert out == ""
+    assert where in err
+    assert message in err
+    for ch in ("\x1b", "\x00", "\x9b", "\r", "\u202e"):
+        assert ch not in err
+
+
+def test_hostile_clinic_name_on_invite_exit_2(capsys: pytest.CaptureFixture[str], db: str) -> None:
+    code, out, err = _run(capsys, "invite", "--clinic", "A\x1b]0;x\x07", "--provider-number", "1",
+                          "--size", "solo", "--db", db)  # fmt: skip
+    assert (code, out) == (2, "")
+    assert "control character U+001B at position 2" in err
+    assert "\x1b" not in err
+
+
+def test_import_is_idempotent(capsys: pytest.CaptureFixture[str], db: str) -> None:
+    example = str(EXAMPLES / "aaparken-2025.yml")
+    assert _run(capsys, "import", example, "--db", db)[0] == 0
+    code, out, _ = _run(capsys, "import", example, "--db", db)
+    assert code == 0
+    assert "skipped: these answers are already stored as version 1 for Lægehuset Åparken (041234)" in out
+    code, out, _ = _run(capsys, "import", example, "--allow-duplicate", "--db", db)
+    assert code == 0
+    assert "stored version 2" in out
+    # Different answers are a new version without any flag.
+    code, out, _ = _run(capsys, "import", str(EXAMPLES / "aaparken-2026.yml"), "--db", db)
+    assert code == 0
+    assert "stored version 3" in out
+
+
+def test_reinvite_refuses_rename_and_resize_and_reports_older_links(
+    capsys: pytest.CaptureFixture[str], db: str
+) -> None:
+    base = ["invite", "--provider-number", "123456", "--db", db]
+    code, _, err = _run(capsys, *base, "--clinic", "Y", "--size", "partnership")
+    assert code == 0
+    assert "No older link of this clinic is valid." in err
+    code, out, err = _run(capsys, *base, "--clinic", "Y renamed", "--size", "solo")
+    assert (code, out) == (2, "")
+    assert (
+        "provider number 123456 belongs to 'Y' (partnership); this would change its name 'Y' -> 'Y renamed' "
+        "and size partnership -> solo" in err
+    )
+    code, _, err = _run(capsys, *base, "--clinic", "Y", "--size", "partnership")
+    assert code == 0
+    assert "1 older link of this clinic remains valid until it expires" in err
+    code, _, err = _run(capsys, *base, "--clinic", "Y", "--size", "solo", "--update")
+    assert code == 0
+    assert "2 older links of this clinic remain valid until they expire" in err

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -9,6 +11,7 @@ from sectool.practice_audit.errors import AnswersError
 from sectool.practice_audit.models import AnswerValue, ClinicSize, QuestionBank, Status
 from sectool.practice_audit.scoring import (
     APPROACHING_SHARE,
+    MATURITY_CAP_WITH_MISSING,
     MATURITY_THRESHOLDS,
     check_answers,
     maturity_level,
@@ -65,8 +68,20 @@ def test_status(
         assert result.must_pass_missing
 
 
-def test_approaching_share_is_the_documented_75_percent() -> None:
-    assert APPROACHING_SHARE == 0.75
+_DOC = Path(__file__).resolve().parents[2] / "docs" / "practice-audit.md"
+
+
+def _doc_text() -> str:
+    return _DOC.read_text(encoding="utf-8")
+
+
+def test_approaching_share_matches_the_docs() -> None:
+    # The number a clinic reads in docs/practice-audit.md, not a copy of the constant.
+    match = re.search(
+        r"\*\*Approaching standards\*\* \(`approaching`\): at least \*\*(\d+) %\*\*", _doc_text()
+    )
+    assert match, "the approaching rule is no longer documented in docs/practice-audit.md"
+    assert int(match.group(1)) / 100 == APPROACHING_SHARE
 
 
 # (overrides, expected overall percent for a large clinic). Total weight 20.
@@ -237,8 +252,25 @@ def test_maturity_thresholds(percent: float, missing: bool, level: int) -> None:
     assert maturity_level(percent, must_pass_missing=missing) == level
 
 
-def test_maturity_thresholds_are_the_documented_ones() -> None:
-    assert MATURITY_THRESHOLDS == (35.0, 55.0, 75.0, 90.0)
+def test_maturity_thresholds_and_cap_match_the_docs() -> None:
+    text = _doc_text()
+    rows = re.findall(
+        r"^\| (\d) \| [^|]+ \| [^|]+ \| (?:below (\d+) %|(\d+) % to below (\d+) %|(\d+) % and above) \|$",
+        text,
+        re.M,
+    )
+    assert [int(r[0]) for r in rows] == [1, 2, 3, 4, 5], (
+        "the maturity table in docs/practice-audit.md changed"
+    )
+    # The lower bound of levels 2..5 is each threshold.
+    lower = [float(r[2] or r[4]) for r in rows[1:]]
+    assert lower == list(MATURITY_THRESHOLDS)
+    # Each "below N %" upper bound is the next level's lower bound.
+    upper = [float(r[1] or r[3]) for r in rows[:-1]]
+    assert upper == list(MATURITY_THRESHOLDS)
+    cap = re.search(r"the level is capped at \*\*(\d)\*\*", text)
+    assert cap
+    assert int(cap.group(1)) == MATURITY_CAP_WITH_MISSING
 
 
 def test_result_maturity_is_capped_while_must_pass_missing(

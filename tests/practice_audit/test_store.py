@@ -11,15 +11,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sectool.errors import InputError
-from sectool.practice_audit import store as store_module
 from sectool.practice_audit.errors import (
     AnswersError,
+    ClinicChangeError,
     ClinicNotFoundError,
     ExpiredTokenError,
     InvalidTokenError,
 )
 from sectool.practice_audit.models import Answer, Answers, ClinicSize, QuestionBank, Status
 from sectool.practice_audit.store import Store, default_url
+from sectool.practice_audit.store.schema import SubmissionRow
 from sectool.practice_audit.tokens import hash_token
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -114,8 +115,21 @@ def test_expiry_must_be_in_the_future(store: Store) -> None:
 
 def test_reinvite_keeps_the_clinic_and_revoke_ends_links(store: Store) -> None:
     first, t1 = _invite(store)
-    second, t2 = _invite(store, name="Lægehuset Nord", size="large")
+    with pytest.raises(
+        ClinicChangeError, match=r"name 'Lægehuset' -> 'Lægehuset Nord' and size partnership -> large"
+    ):
+        _invite(store, name="Lægehuset Nord", size="large")
+    assert store.open_invitations(first.id, now=NOW) == [LATER]
+    second, t2 = store.create_invitation(
+        clinic_name="Lægehuset Nord",
+        provider_number="012345",
+        size="large",
+        expires_at=LATER,
+        now=NOW,
+        update=True,
+    )
     assert first.id == second.id
+    assert store.open_invitations(first.id, now=NOW) == [LATER, LATER]
     assert store.get_clinic(first.id).name == "Lægehuset Nord"
     assert store.get_clinic(first.id).size is ClinicSize.LARGE
     assert store.clinic_for_token(t1, now=NOW).id == store.clinic_for_token(t2, now=NOW).id
@@ -127,7 +141,9 @@ def test_reinvite_keeps_the_clinic_and_revoke_ends_links(store: Store) -> None:
 
 @pytest.mark.parametrize(
     ("name", "number", "message"),
-    [("", "1234", "must not be empty"), ("A\x00B", "1234", "control"), ("A", "12 34", "provider number"),
+    [("", "1234", "must not be empty"), ("A\x00B", "1234", "control character U\\+0000 at position 2"),
+     ("A\x1b]0;t\x07", "1234", "control character U\\+001B"), ("A\u202eB", "1234", "bidirectional"),
+     ("A\x85B", "1234", "U\\+0085"), ("A", "12 34", "provider number"),
      ("A" * 201, "1", "at most 200")],
 )  # fmt: skip
 def test_bad_clinic_details(store: Store, name: str, number: str, message: str) -> None:
@@ -219,13 +235,13 @@ def test_history_is_immutable_and_ordered(store: Store, pa_bank: QuestionBank, d
     assert store.previous_submission(clinic.id, 1) is None
     # The ORM refuses to change or delete a stored submission.
     with Session(store._engine) as s:
-        row = s.scalars(select(store_module._SubmissionRow)).first()
+        row = s.scalars(select(SubmissionRow)).first()
         assert row is not None
         row.status = "standards_met"
         with pytest.raises(RuntimeError, match="immutable"):
             s.commit()
     with Session(store._engine) as s:
-        row = s.scalars(select(store_module._SubmissionRow)).first()
+        row = s.scalars(select(SubmissionRow)).first()
         s.delete(row)
         with pytest.raises(RuntimeError, match="immutable"):
             s.commit()
@@ -312,7 +328,25 @@ def test_list_clinics_and_export_rows(store: Store, pa_bank: QuestionBank) -> No
 
 def test_concurrent_invitations_of_one_clinic(store: Store) -> None:
     with ThreadPoolExecutor(max_workers=8) as pool:
-        results = list(pool.map(lambda i: _invite(store, "4000", name=f"Klinik {i}"), range(16)))
+        results = list(pool.map(lambda i: _invite(store, "4000", name="Klinik"), range(16)))
     assert len({c.id for c, _ in results}) == 1
     assert len(store.list_clinics()) == 1
     assert {store.clinic_for_token(t, now=NOW).id for _, t in results} == {results[0][0].id}
+
+
+def test_ensure_clinic_refuses_a_rename_and_each_version_keeps_its_size(
+    store: Store, pa_bank: QuestionBank
+) -> None:
+    clinic = store.ensure_clinic(clinic_name="A", provider_number="55", size="partnership", now=NOW)
+    store.submit(clinic.id, _all(pa_bank, ClinicSize.PARTNERSHIP), now=NOW)
+    with pytest.raises(ClinicChangeError, match=r"provider number 55 belongs to 'A' \(partnership\)"):
+        store.ensure_clinic(clinic_name="B", provider_number="55", size="partnership", now=NOW)
+    assert store.get_clinic(clinic.id).name == "A"
+    store.ensure_clinic(clinic_name="A", provider_number="55", size="solo", now=NOW, update=True)
+    store.submit(clinic.id, _all(pa_bank, ClinicSize.SOLO), now=LATER)
+    rows = store.export_rows(all_versions=True)
+    assert [(r["version"], r["size"], r["questions"]) for r in rows] == [
+        (1, "partnership", len(pa_bank.questions_for(ClinicSize.PARTNERSHIP))),
+        (2, "solo", len(pa_bank.questions_for(ClinicSize.SOLO))),
+    ]
+    assert [s.size for s in store.submissions(clinic.id)] == [ClinicSize.PARTNERSHIP, ClinicSize.SOLO]

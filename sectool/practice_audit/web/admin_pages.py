@@ -16,9 +16,10 @@ from starlette.concurrency import run_in_threadpool
 
 from sectool.errors import InputError
 from sectool.practice_audit.cli_offline import invitation_link
-from sectool.practice_audit.errors import ClinicNotFoundError
+from sectool.practice_audit.errors import ClinicChangeError, ClinicNotFoundError
 from sectool.practice_audit.export import admin_csv, admin_json
-from sectool.practice_audit.models import MAX_CLINIC_NAME, Clinic, ClinicSize
+from sectool.practice_audit.i18n import size_label
+from sectool.practice_audit.models import MAX_CLINIC_NAME, Clinic, ClinicSize, Lang
 from sectool.practice_audit.store import Store
 from sectool.practice_audit.web.app import WebContext, context, render, request_lang
 from sectool.practice_audit.web.auth import SESSION_COOKIE
@@ -180,7 +181,7 @@ def validate_invite(name: str, provider: str, size: str, days: str, lang: str) -
             )
     if size not in {s.value for s in ClinicSize}:
         problems.append("Vælg en klinikstørrelse." if da else "Choose a clinic size.")
-    if not days.isdigit() or not 1 <= int(days) <= MAX_INVITE_DAYS:
+    if not (days.isascii() and days.isdecimal()) or not 1 <= int(days) <= MAX_INVITE_DAYS:
         problems.append(
             f"Gyldighed skal være 1-{MAX_INVITE_DAYS} dage."
             if da
@@ -207,7 +208,8 @@ async def invite(request: Request) -> Response:
     provider = fields.get("provider_number", "").strip()
     size = fields.get("size", "")
     days = fields.get("days", "").strip()
-    entered = {"name": name, "provider_number": provider, "size": size, "days": days}
+    update = fields.get("update") == "1"
+    entered = {"name": name, "provider_number": provider, "size": size, "days": days, "update": update}
     problems = validate_invite(name, provider, size, days, request_lang(request))
     if problems:
         return await run_in_threadpool(
@@ -222,13 +224,30 @@ async def invite(request: Request) -> Response:
                 size=size,
                 expires_at=now + timedelta(days=int(days)),
                 now=now,
+                update=update,
             )
+        )
+    except ClinicChangeError as exc:
+        lang: Lang = "da" if request_lang(request) == "da" else "en"
+        t = Translator(lang)
+        message = t(
+            "admin.invite_change",
+            number=exc.provider_number,
+            old_name=exc.old[0],
+            old_size=size_label(ClinicSize(exc.old[1]), lang),
+            new_name=exc.new[0],
+            new_size=size_label(ClinicSize(exc.new[1]), lang),
+        )
+        return await run_in_threadpool(
+            _overview, request, sid, invite=entered, invite_errors=[message], status=409
         )
     except (InputError, ValidationError) as exc:
         return await run_in_threadpool(
             _overview, request, sid, invite=entered, invite_errors=[str(exc)], status=422
         )
+    older = len(await run_in_threadpool(lambda: ctx.store.open_invitations(clinic.id, now=now))) - 1
     values = {
+        "older": older,
         "clinic": {"name": clinic.name, "provider_number": clinic.provider_number},
         "expires": format_time(clinic.token_expires_at, ctx.tz),
         "link": link_for(ctx, request, token),

@@ -19,9 +19,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sectool.errors import InputError
 from sectool.practice_audit.compare import Comparison, compare
-from sectool.practice_audit.errors import AnswersError, ClinicNotFoundError
+from sectool.practice_audit.errors import AnswersError, ClinicChangeError, ClinicNotFoundError
 from sectool.practice_audit.models import (
     MAX_CLINIC_NAME,
+    Answer,
     AnswerProblem,
     Answers,
     Clinic,
@@ -79,9 +80,11 @@ class ClinicOut(BaseModel):
 
 
 class DraftOut(BaseModel):
+    """A draft: ``answers`` maps question ids to answers, the same shape the PUT body has."""
+
     model_config = _FROZEN
     exists: bool
-    answers: Answers
+    answers: dict[str, Answer]
     problems: list[AnswerProblem] = Field(
         default_factory=list, description="What still stops a submission (drafts may be incomplete)."
     )
@@ -93,7 +96,7 @@ class SubmissionOut(BaseModel):
     submitted_at: datetime
     size: ClinicSize
     bank_version: str
-    answers: Answers
+    answers: dict[str, Answer] = Field(description="The submitted answers by question id.")
     result: Result
     comparison: Comparison | None = Field(default=None, description="Change since the previous submission.")
 
@@ -113,6 +116,11 @@ class InvitationIn(BaseModel):
     provider_number: str = Field(min_length=1, max_length=20)
     size: ClinicSize
     expires_in_days: int = Field(default=30, ge=1, le=MAX_INVITE_DAYS)
+    update: bool = Field(
+        default=False,
+        description="Allow changing the name or size of the clinic that has this provider number "
+        "(otherwise such a change is refused with 409).",
+    )
 
 
 class InvitationOut(BaseModel):
@@ -121,6 +129,9 @@ class InvitationOut(BaseModel):
     token: str = Field(description="Shown only once; only its hash is stored.")
     link: str
     expires_at: datetime
+    older_links_valid: int = Field(
+        description="Earlier invitation links of the clinic that stay valid until they expire or are revoked."
+    )
 
 
 def clinic_auth(
@@ -137,8 +148,19 @@ def clinic_auth(
 def admin_auth(
     request: Request, cred: Annotated[HTTPAuthorizationCredentials | None, Depends(_admin_bearer)]
 ) -> None:
-    if cred is None or not context(request).auth.check_secret(cred.credentials):
+    ctx = context(request)
+    client = request.client.host if request.client else "unknown"
+    if ctx.throttle.blocked(client):
+        raise HTTPException(
+            429,
+            "too many failed admin logins from this address; try again later",
+            headers={"Retry-After": str(ctx.throttle.window_seconds)},
+        )
+    if cred is None or not ctx.auth.check_secret(cred.credentials):
+        if cred is not None:  # a request without credentials is not a guess
+            ctx.throttle.failed(client)
         raise HTTPException(401, "missing or wrong admin token", headers={"WWW-Authenticate": "Bearer"})
+    ctx.throttle.succeeded(client)
 
 
 ClinicDep = Annotated[Clinic, Depends(clinic_auth)]
@@ -161,7 +183,7 @@ def _submission_out(current: Submission, previous: Submission | None) -> Submiss
         submitted_at=current.submitted_at,
         size=current.size,
         bank_version=current.bank_version,
-        answers=current.answers,
+        answers=current.answers.answers,
         result=current.result,
         comparison=compare(previous.result, current.result) if previous else None,
     )
@@ -190,7 +212,7 @@ def get_draft(request: Request, clinic: ClinicDep) -> DraftOut:
     draft = ctx.store.get_draft(clinic.id)
     answers = draft or Answers()
     problems = check_answers(ctx.bank, answers, clinic.size, for_submit=True)
-    return DraftOut(exists=draft is not None, answers=answers, problems=problems)
+    return DraftOut(exists=draft is not None, answers=answers.answers, problems=problems)
 
 
 @router.put("/clinic/draft", tags=["clinic"], responses={**_ERRORS, 422: {"model": ProblemOut}})
@@ -202,7 +224,7 @@ def put_draft(request: Request, clinic: ClinicDep, answers: Answers) -> Any:
     if blocking:
         return _problems_response("the draft has answers that can never be valid", blocking)
     ctx.store.save_draft(clinic.id, answers, now=ctx.now())
-    return DraftOut(exists=True, answers=answers, problems=problems)
+    return DraftOut(exists=True, answers=answers.answers, problems=problems)
 
 
 def _problems_response(detail: str, problems: list[AnswerProblem]) -> JSONResponse:
@@ -316,7 +338,10 @@ def admin_revoke(request: Request, clinic_id: int) -> RevokedOut:
     tags=["admin"],
     status_code=201,
     dependencies=[Depends(admin_auth)],
-    responses=_ERRORS,
+    responses={
+        **_ERRORS,
+        409: {"description": "The provider number belongs to a clinic with another name or size"},
+    },
 )
 def admin_invite(request: Request, body: InvitationIn) -> InvitationOut:
     """Invite a clinic (or re-invite it by provider number) and return its link once."""
@@ -329,7 +354,10 @@ def admin_invite(request: Request, body: InvitationIn) -> InvitationOut:
             size=body.size,
             expires_at=now + timedelta(days=body.expires_in_days),
             now=now,
+            update=body.update,
         )
+    except ClinicChangeError as exc:
+        raise HTTPException(409, str(exc)) from None
     except ValidationError as exc:
         detail = [{"loc": ["body", *e["loc"]], "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
         raise HTTPException(422, detail) from None
@@ -340,4 +368,5 @@ def admin_invite(request: Request, body: InvitationIn) -> InvitationOut:
         token=token,
         link=link_for(ctx, request, token),
         expires_at=clinic.token_expires_at or (now + timedelta(days=body.expires_in_days)).astimezone(UTC),
+        older_links_valid=len(ctx.store.open_invitations(clinic.id, now=now)) - 1,
     )

@@ -4,6 +4,14 @@ The admin secret comes from the environment (``SECTOOL_AUDIT_ADMIN_TOKEN``) and 
 never put in a URL. The JSON API takes it as ``Authorization: Bearer``; the HTML view
 has a login form that sets an HttpOnly, SameSite=Strict cookie holding a signed,
 expiring session id (not the secret). Every comparison is constant-time.
+
+The session key mixes the admin secret with a random value drawn when the process starts,
+so a restart really ends every session (including ones logged out before the restart, whose
+revocation lived only in memory). With several worker processes each has its own key: run
+``sectool audit serve`` as one process (it does), or officers would be logged out at random.
+
+Failed admin logins (form and API bearer) are throttled per client address in a bounded,
+least-recently-used table, so a flood of addresses cannot grow memory without limit.
 """
 
 from __future__ import annotations
@@ -12,7 +20,7 @@ import hashlib
 import hmac
 import secrets
 import threading
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -40,7 +48,10 @@ class AdminAuth:
         if len(secret) < MIN_SECRET_LENGTH:
             raise ValueError(f"the admin secret must be at least {MIN_SECRET_LENGTH} characters")
         self._secret = secret.encode()
-        self._key = derive_key(secret, "admin-session")
+        # Per-process randomness: cookies from an earlier run (and their revocations) die with it.
+        self._key = hmac.new(
+            derive_key(secret, "admin-session"), secrets.token_bytes(32), hashlib.sha256
+        ).digest()
         self._now = now
         self.lifetime = timedelta(hours=session_hours)
         self._revoked: set[str] = set()
@@ -70,7 +81,7 @@ class AdminAuth:
         if not cookie or len(cookie) > 200:
             return None
         parts = cookie.split(".")
-        if len(parts) != 3 or not parts[0].isdigit():
+        if len(parts) != 3 or not (parts[0].isascii() and parts[0].isdecimal()):
             return None
         issued, sid, mac = int(parts[0]), parts[1], parts[2]
         if not hmac.compare_digest(mac.encode(), self._mac(issued, sid).encode()):
@@ -84,7 +95,7 @@ class AdminAuth:
         return sid
 
     def revoke(self, sid: str) -> None:
-        """Log a session out (kept in memory; a restart ends every session anyway)."""
+        """Log a session out (kept in memory; a restart changes the key and ends every session)."""
         with self._lock:
             self._revoked.add(sid)
 
@@ -93,20 +104,42 @@ class AdminAuth:
 
 
 class LoginThrottle:
-    """Refuse logins from a client after ``limit`` failures within ``window``."""
+    """Refuse logins from a client after ``limit`` failures within ``window``.
+
+    The table holds at most ``max_clients`` addresses; the least recently seen is dropped
+    first. Behind a reverse proxy every request comes from the proxy's address, so one
+    attacker would lock every officer out: start the server with ``--proxy-headers`` so the
+    client address is the one the proxy forwards (see docs/practice-audit.md).
+    """
 
     def __init__(
-        self, *, now: Callable[[], datetime], limit: int = 10, window: timedelta = timedelta(minutes=15)
+        self,
+        *,
+        now: Callable[[], datetime],
+        limit: int = 10,
+        window: timedelta = timedelta(minutes=15),
+        max_clients: int = 10_000,
     ) -> None:
         self._now = now
         self._limit = limit
         self._window = window
-        self._failures: dict[str, deque[datetime]] = {}
+        self._max_clients = max_clients
+        self._failures: OrderedDict[str, deque[datetime]] = OrderedDict()
         self._lock = threading.Lock()
+
+    @property
+    def window_seconds(self) -> int:
+        """How long failures count (for a ``Retry-After`` header)."""
+        return int(self._window.total_seconds())
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._failures)
 
     def blocked(self, client: str) -> bool:
         with self._lock:
-            return len(self._recent(client)) >= self._limit
+            # Only failures create an entry: checking must not grow the table.
+            return client in self._failures and len(self._recent(client)) >= self._limit
 
     def failed(self, client: str) -> None:
         with self._lock:
@@ -117,7 +150,13 @@ class LoginThrottle:
             self._failures.pop(client, None)
 
     def _recent(self, client: str) -> deque[datetime]:
-        times = self._failures.setdefault(client, deque())
+        times = self._failures.get(client)
+        if times is None:
+            times = self._failures[client] = deque()
+            while len(self._failures) > self._max_clients:
+                self._failures.popitem(last=False)
+        else:
+            self._failures.move_to_end(client)
         cutoff = self._now() - self._window
         while times and times[0] < cutoff:
             times.popleft()

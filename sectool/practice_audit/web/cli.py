@@ -60,6 +60,21 @@ def _zone_exists(name: str) -> bool:
     return True
 
 
+def _check_proxies(value: str) -> None:
+    import ipaddress
+
+    for part in value.split(","):
+        try:
+            ipaddress.ip_network(part.strip(), strict=False)
+        except ValueError:
+            raise InputError(
+                "not an IP address or network",
+                field="--trusted-proxy",
+                value=part.strip(),
+                expected="e.g. 127.0.0.1 or 10.0.0.0/8,192.0.2.7",
+            ) from None
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``serve`` command to the audit sub-app."""
 
@@ -83,7 +98,16 @@ def register(app: typer.Typer) -> None:
             None, help="IANA time zone for times shown to people (default: Europe/Copenhagen, else UTC)."
         ),
         proxy_headers: bool = typer.Option(
-            False, "--proxy-headers", help="Trust X-Forwarded-* from 127.0.0.1 (behind a reverse proxy)."
+            False,
+            "--proxy-headers",
+            help="Trust X-Forwarded-For/-Proto from the proxy addresses in --trusted-proxy (behind a "
+            "reverse proxy; without it every client has the proxy's address and shares one login throttle).",
+        ),
+        trusted_proxy: str = typer.Option(
+            "127.0.0.1",
+            "--trusted-proxy",
+            help="Comma-separated addresses or networks of the reverse proxies whose X-Forwarded-* "
+            "headers are trusted with --proxy-headers.",
         ),
     ) -> None:
         """Serve the clinic self-assessment forms, results, admin view and JSON API.
@@ -95,6 +119,7 @@ def register(app: typer.Typer) -> None:
             raise InputError(
                 "unknown time zone", field="--timezone", value=timezone, expected="e.g. Europe/Copenhagen"
             )
+        _check_proxies(trusted_proxy)
         base_url = base_url or os.environ.get(BASE_URL_ENV) or None
         if base_url is not None:
             invitation_link(base_url, "x")  # InputError for anything but an http(s) URL
@@ -120,7 +145,7 @@ def register(app: typer.Typer) -> None:
                 host=host,
                 port=port,
                 proxy_headers=proxy_headers,
-                forwarded_allow_ips="127.0.0.1" if proxy_headers else None,
+                forwarded_allow_ips=trusted_proxy if proxy_headers else None,
                 server_header=False,
                 log_level="info",
             )

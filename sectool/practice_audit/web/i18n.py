@@ -110,6 +110,7 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "en": "Submitted {when} (version {version})",
     },
     "result.status": {"da": "Status", "en": "Status"},
+    "result.summary": {"da": "Overblik", "en": "Summary"},
     "result.maturity": {"da": "Modenhed", "en": "Maturity"},
     "result.maturity_value": {"da": "Niveau {level} af 5", "en": "Level {level} of 5"},
     "result.overall": {"da": "Samlet score", "en": "Overall score"},
@@ -212,6 +213,26 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
     "admin.invite_error": {
         "da": "Invitationen kunne ikke oprettes",
         "en": "The invitation could not be created",
+    },
+    "admin.invite_update": {
+        "da": "Ret navn eller størrelse, hvis ydernummeret allerede tilhører en klinik",
+        "en": "Change the name or size if the provider number already belongs to a clinic",
+    },
+    "admin.invite_change": {
+        "da": "Ydernummeret {number} tilhører allerede {old_name} ({old_size}). Tjek ydernummeret, "
+        "eller sæt kryds i 'Ret navn eller størrelse' for at ændre klinikken til {new_name} ({new_size}).",
+        "en": "The provider number {number} already belongs to {old_name} ({old_size}). Check the provider "
+        "number, or tick 'Change the name or size' to change the clinic to {new_name} ({new_size}).",
+    },
+    "admin.invite_older": {
+        "da": "Ældre links til klinikken, der stadig gælder, til de udløber: {n}. "
+        "Luk dem i oversigten, hvis de er sendt forkert.",
+        "en": "Older links of this clinic that stay valid until they expire: {n}. "
+        "End them in the overview if they were sent to the wrong place.",
+    },
+    "admin.invite_no_older": {
+        "da": "Ingen ældre links til klinikken gælder.",
+        "en": "No older link of this clinic is valid.",
     },
     "admin.revoke": {"da": "Luk linket", "en": "End the link"},
     "admin.revoke_label": {"da": "Luk linket for {name}", "en": "End the link for {name}"},

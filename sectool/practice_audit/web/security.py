@@ -80,7 +80,9 @@ class BodyLimitMiddleware:
             await self.app(scope, receive, send)
             return
         length = _header(scope["headers"], b"content-length")
-        if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
+        if length is not None and (
+            not (length.isascii() and length.isdecimal()) or int(length) > self.max_bytes
+        ):
             await _too_large(send, self.max_bytes)
             return
         seen = 0

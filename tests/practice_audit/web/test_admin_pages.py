@@ -244,3 +244,90 @@ def test_revoking_a_link_ends_it_for_the_clinic(web, http: httpx.Client) -> None
     assert (
         http.post("/admin/clinics/999999/revoke", data={"csrf_token": web.csrf_from(page)}).status_code == 404
     )
+
+
+def test_a_restart_ends_sessions_even_with_the_same_secret(fresh_db, start_server, make_web_app) -> None:
+    from datetime import UTC, datetime
+
+    from tests.practice_audit.web.conftest import Web
+
+    store = Store(fresh_db)
+    clock = lambda: datetime(2026, 1, 1, tzinfo=UTC)  # noqa: E731
+    first = start_server(make_web_app(store, clock))
+    with httpx.Client(base_url=first.url) as client:
+        Web(first.url, store, clock).admin_login(client)  # type: ignore[arg-type]
+        cookie = client.cookies.get("sectool_admin")
+        assert client.get("/admin").status_code == 200
+    restarted = start_server(make_web_app(store, clock))  # same store, same admin secret
+    with httpx.Client(base_url=restarted.url, cookies={"sectool_admin": cookie}) as replay:
+        r = replay.get("/admin")
+        assert r.status_code == 303
+        assert r.headers["location"].endswith("/admin/login")
+    store.close()
+
+
+def test_api_bearer_guesses_are_throttled_with_the_form(fresh_db, start_server, make_web_app) -> None:
+    from datetime import UTC, datetime
+
+    store = Store(fresh_db)
+    server = start_server(make_web_app(store, lambda: datetime(2026, 1, 1, tzinfo=UTC)))
+    good = {"Authorization": "Bearer test-admin-secret-0123456789abcdef"}
+    with httpx.Client(base_url=server.url) as client:
+        assert client.get("/api/v1/admin/clinics").status_code == 401  # no credentials: not a guess
+        for _ in range(10):
+            r = client.get(
+                "/api/v1/admin/clinics", headers={"Authorization": "Bearer wrong-guess-0123456789"}
+            )
+            assert r.status_code == 401
+        r = client.get("/api/v1/admin/clinics", headers=good)
+        assert r.status_code == 429
+        assert r.headers["retry-after"] == "900"
+        # The form login shares the throttle: guessing on the API does not open another door.
+        csrf = web_csrf(client)
+        r = client.post(
+            "/admin/login", data={"csrf_token": csrf, "secret": "test-admin-secret-0123456789abcdef"}
+        )
+        assert r.status_code == 429
+    store.close()
+
+
+def _invite_form(web, http: httpx.Client, **values: str) -> httpx.Response:  # type: ignore[no-untyped-def]
+    page = http.get("/admin").text
+    form = {"csrf_token": web.csrf_from(page), "days": "14", **values}
+    return http.post("/admin/invite", data=form)
+
+
+def test_invite_form_refuses_renaming_a_clinic_without_confirmation(web, http: httpx.Client) -> None:
+    web.admin_login(http)
+    r = _invite_form(web, http, name="Klinik Ren", provider_number="REN-1", size="partnership")
+    assert r.status_code == 201
+    assert "Ingen ældre links til klinikken gælder." in r.text
+    r = _invite_form(web, http, name="Klinik Omdøbt", provider_number="REN-1", size="solo")
+    assert r.status_code == 409
+    assert (
+        "Ydernummeret REN-1 tilhører allerede Klinik Ren (Kompagniskabspraksis). "
+        "Tjek ydernummeret, eller sæt kryds i &#39;Ret navn eller størrelse&#39; "
+        "for at ændre klinikken til Klinik Omdøbt (Solopraksis)."
+    ) in r.text
+    assert 'value="Klinik Omdøbt"' in r.text
+    clinic = web.store.clinic_by_provider_number("REN-1")
+    assert (clinic.name, clinic.size.value) == ("Klinik Ren", "partnership")
+    r = _invite_form(web, http, name="Klinik Omdøbt", provider_number="REN-1", size="solo", update="1")
+    assert r.status_code == 201
+    assert "Ældre links til klinikken, der stadig gælder, til de udløber: 1." in r.text
+    clinic = web.store.clinic_by_provider_number("REN-1")
+    assert (clinic.name, clinic.size.value) == ("Klinik Omdøbt", "solo")
+
+
+def test_api_invite_refuses_a_rename_with_409(web, http: httpx.Client) -> None:
+    admin = {"Authorization": f"Bearer {web.admin_secret}"}
+    body = {"clinic_name": "API Ren", "provider_number": "API-REN", "size": "solo"}
+    r = http.post("/api/v1/admin/invitations", json=body, headers=admin)
+    assert (r.status_code, r.json()["older_links_valid"]) == (201, 0)
+    r = http.post("/api/v1/admin/invitations", json={**body, "clinic_name": "API Other"}, headers=admin)
+    assert r.status_code == 409
+    assert "name 'API Ren' -> 'API Other'" in r.json()["detail"]
+    r = http.post(
+        "/api/v1/admin/invitations", json={**body, "clinic_name": "API Other", "update": True}, headers=admin
+    )
+    assert (r.status_code, r.json()["older_links_valid"]) == (201, 1)

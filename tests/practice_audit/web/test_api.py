@@ -43,7 +43,12 @@ def test_draft_round_trip_and_submit(web, http: httpx.Client) -> None:
     missing = {p["question_id"] for p in body["problems"] if p["code"] == "unanswered_must_pass"}
     assert missing == {q.id for q in qs if q.must_pass and q.id != qs[0].id}
     got = http.get("/api/v1/clinic/draft", headers=bearer(token)).json()
-    assert got["answers"]["answers"][qs[0].id]["action_owner"] == "Læge A"
+    # The draft has the same flat shape as the PUT body: {"answers": {question id: answer}}.
+    assert got["answers"][qs[0].id]["action_owner"] == "Læge A"
+    assert set(got["answers"]) == {qs[0].id}
+    # Round trip: what GET returns can be PUT back unchanged.
+    again = http.put("/api/v1/clinic/draft", json={"answers": got["answers"]}, headers=bearer(token))
+    assert again.json()["answers"] == got["answers"]
     # submitting the saved draft fails on the missing must-pass questions, and names them
     r = http.post("/api/v1/clinic/submit", headers=bearer(token))
     assert r.status_code == 422
@@ -52,6 +57,7 @@ def test_draft_round_trip_and_submit(web, http: httpx.Client) -> None:
     assert r.status_code == 201
     sub = r.json()
     assert sub["version"] == 1
+    assert sub["answers"][qs[0].id]["value"] == "yes"
     assert sub["result"]["status"] == "standards_met"
     assert sub["comparison"] is None
     assert web.store.latest_submission(clinic.id).version == 1

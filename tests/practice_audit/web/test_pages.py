@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from datetime import timedelta
@@ -161,6 +162,10 @@ def test_submit_shows_result_with_status_maturity_bars_and_plan(web, http: httpx
     assert "IT-ansvarlig" in page
     assert "2026-09-01" in page
     assert web.store.get_draft(clinic.id) is None
+    # What a screen reader reads: no heading repeats the label right after it ("Status Status").
+    text = " ".join(re.sub(r"<[^>]+>", " ", page.split("<main", 1)[1]).split())
+    words = text.split()
+    assert not [w for a, w in itertools.pairwise(words) if a == w and w.isalpha()], text
 
 
 def test_second_submission_compares_with_the_first(web, http: httpx.Client) -> None:

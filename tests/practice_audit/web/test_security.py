@@ -194,3 +194,61 @@ def test_login_throttle_window() -> None:
 def test_derived_keys_differ_per_purpose() -> None:
     assert derive_key("s" * 20, "csrf") != derive_key("s" * 20, "admin-session")
     assert len(derive_key("s" * 20, "csrf")) == 32
+
+
+def test_a_restart_ends_every_session() -> None:
+    # Same secret, new process (a new AdminAuth): an old cookie, logged out or not, is refused.
+    clock = _Clock()
+    before = AdminAuth("s" * 20, now=clock)
+    cookie = before.new_session()
+    assert before.session_id(cookie) is not None
+    before.revoke(before.session_id(cookie) or "")
+    after_restart = AdminAuth("s" * 20, now=clock)
+    assert after_restart.session_id(cookie) is None
+    assert after_restart.session_id(after_restart.new_session()) is not None
+
+
+def test_login_throttle_table_is_bounded_and_checks_do_not_grow_it() -> None:
+    clock = _Clock()
+    throttle = LoginThrottle(now=clock, limit=2, max_clients=100)
+    for i in range(1000):
+        assert not throttle.blocked(f"10.0.{i // 256}.{i % 256}")
+    assert len(throttle) == 0
+    throttle.failed("victim")
+    throttle.failed("victim")
+    assert throttle.blocked("victim")
+    for i in range(1000):
+        throttle.failed(f"10.1.{i // 256}.{i % 256}")
+    assert len(throttle) == 100
+    # The least recently seen address was dropped first.
+    assert not throttle.blocked("victim")
+    throttle.failed("10.1.3.231")  # the newest address is still counted
+    assert throttle.blocked("10.1.3.231")
+
+
+@pytest.mark.parametrize("header", ["\u00b2", "1\u00b2", "\u00b9\u00b3"])
+def test_non_ascii_content_length_is_refused_not_a_crash(header: str) -> None:
+    # h11 rejects such a header itself; another ASGI server might pass it on, so the
+    # middleware must not call int() on "²" (str.isdigit() is true for it).
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sectool.practice_audit.web.security import BodyLimitMiddleware
+
+    sent: list[dict[str, object]] = []
+
+    async def app(scope: object, receive: object, send: object) -> None:  # pragma: no cover - must not run
+        raise AssertionError("the app must not see the request")
+
+    async def receive() -> dict[str, object]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "headers": [(b"content-length", header.encode("latin-1"))]}
+    middleware = BodyLimitMiddleware(app, max_bytes=100)  # type: ignore[arg-type]
+    # In a thread of its own: the browser tests leave an event loop running in this one.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, middleware(scope, receive, send)).result()  # type: ignore[arg-type]
+    assert sent[0]["status"] == 413
