@@ -29,6 +29,48 @@ def _clip(text: str, n: int) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
+def _wrap(text: str, n: int, max_lines: int = 2) -> list[str]:
+    """Word-wrap ``text`` to lines of about ``n`` characters; at most ``max_lines`` lines (the
+    last one takes the rest). Words are never split."""
+    lines: list[str] = []
+    current = ""
+    for word in text.split():
+        candidate = f"{current} {word}".strip()
+        if len(candidate) <= n or not current:
+            current = candidate
+        else:
+            lines.append(current)
+            current = word
+    lines.append(current)
+    if len(lines) > max_lines:
+        lines = [*lines[: max_lines - 1], " ".join(lines[max_lines - 1 :])]
+    return lines
+
+
+def _label(
+    x: float, y: float, text: str, n: int, *, anchor: str, size: float, fill: str = INK, max_lines: int = 2
+) -> tuple[str, int]:
+    """A label wrapped onto up to ``max_lines`` lines around the baseline ``y``, with the full
+    text as its ``<title>`` (a tooltip; and the text that screen readers and searches see).
+    A single word longer than a line is set smaller rather than clipped. Returns (svg, lines)."""
+    lines = _wrap(text, n, max_lines)
+    if len(lines[-1]) > n:
+        if " " in lines[-1]:
+            lines[-1] = _clip(lines[-1], n)  # more text than lines: clip (the title has it all)
+        else:
+            size = round(size * n / len(lines[-1]), 1)  # one long word: smaller, not clipped
+    line_h = size * 1.15
+    first = y - (len(lines) - 1) * line_h / 2
+    spans = "".join(
+        f'<tspan x="{x}" y="{first + i * line_h:.1f}">{_e(line)}</tspan>' for i, line in enumerate(lines)
+    )
+    return (
+        f'<text text-anchor="{anchor}" font-size="{size}" fill="{fill}">'
+        f"<title>{_e(text)}</title>{spans}</text>",
+        len(lines),
+    )
+
+
 def _ink_on(colour: str) -> str:
     """Black or white text, whichever reads better on ``colour`` (#rrggbb)."""
     r, g, b = (int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5))
@@ -56,16 +98,15 @@ def heatmap(
     y_label: str,
 ) -> str:
     """A risk matrix with the number of risks per cell; likelihood rows, highest at the top."""
-    cell_w, cell_h, left, top = 54, 38, 100, 8
+    cell_w, cell_h, left, top = 60, 38, 92, 8
     n_l, n_i = len(likelihood_levels), len(impact_levels)
     width = left + n_i * cell_w + 8
-    height = top + n_l * cell_h + 58
+    height = top + n_l * cell_h + 70
     parts = [_open(width, height, title)]
     for li in range(n_l):
         y = top + (n_l - 1 - li) * cell_h
         parts.append(
-            f'<text x="{left - 8}" y="{y + cell_h / 2 + 4}" text-anchor="end" font-size="11" fill="{INK}">'
-            f"{_e(_clip(likelihood_levels[li], 15))}</text>"
+            _label(left - 8, y + cell_h / 2 + 4, likelihood_levels[li], 15, anchor="end", size=11)[0]
         )
         for ii in range(n_i):
             x = left + ii * cell_w
@@ -82,15 +123,18 @@ def heatmap(
                 )
     base = top + n_l * cell_h
     for ii, name in enumerate(impact_levels):
+        # two lines below the row: the first line's baseline at base + 14
+        svg, lines = _label(
+            left + ii * cell_w + (cell_w - 2) / 2, 0, name, 11, anchor="middle", size=10, max_lines=3
+        )
         parts.append(
-            f'<text x="{left + ii * cell_w + (cell_w - 2) / 2}" y="{base + 14}" text-anchor="middle" '
-            f'font-size="10" fill="{INK}">{_e(_clip(name, 9))}</text>'
+            svg.replace("<text ", f'<text transform="translate(0 {base + 14 + (lines - 1) * 5.75})" ', 1)
         )
     parts.append(
-        f'<text x="{left + n_i * cell_w / 2}" y="{base + 34}" text-anchor="middle" font-size="11" '
+        f'<text x="{left + n_i * cell_w / 2}" y="{base + 46}" text-anchor="middle" font-size="11" '
         f'fill="{MUTED}">{_e(x_label)} →</text>'
     )
-    parts.append(f'<text x="8" y="{base + 34}" font-size="11" fill="{MUTED}">↑ {_e(y_label)}</text>')
+    parts.append(f'<text x="8" y="{base + 46}" font-size="11" fill="{MUTED}">↑ {_e(y_label)}</text>')
     parts.append("</svg>")
     return "".join(parts)
 
@@ -110,10 +154,7 @@ def hbars(
     parts = [_open(width, height, title)]
     for i, (label, value, text) in enumerate(rows):
         y = 4 + i * (bar_h + gap)
-        parts.append(
-            f'<text x="{label_width - 8}" y="{y + 13}" text-anchor="end" font-size="11" fill="{INK}">'
-            f"{_e(_clip(label, 40))}</text>"
-        )
+        parts.append(_label(label_width - 8, y + 13, label, 40, anchor="end", size=11, max_lines=1)[0])
         parts.append(
             f'<rect x="{label_width}" y="{y}" width="{bar_w}" height="{bar_h}" fill="#eef1f4" rx="2"/>'
         )
@@ -139,24 +180,26 @@ def stacked_hbars(
     """Horizontal stacked bars: ``(label, [(value, colour), ...])``, total at the end."""
     bar_h, gap, bar_w = 18, 8, bar_width
     width = label_width + bar_w + 70
-    height = max(len(rows), 1) * (bar_h + gap) + 6
     top_total = max((sum(v for v, _ in segs) for _, segs in rows), default=0)
+    # Long labels wrap onto a second line; such a row is taller.
+    labels = [_label(label_width - 8, 0, label, 32, anchor="end", size=11) for label, _ in rows]
+    pitches = [bar_h + gap + (12 if lines > 1 else 0) for _, lines in labels]
+    height = max(sum(pitches), bar_h + gap) + 6
     parts = [_open(width, height, title)]
-    for i, (label, segs) in enumerate(rows):
-        y = 4 + i * (bar_h + gap)
-        parts.append(
-            f'<text x="{label_width - 8}" y="{y + 13}" text-anchor="end" font-size="11" fill="{INK}">'
-            f"{_e(_clip(label, 32))}</text>"
-        )
+    y = 4
+    for i, (_, segs) in enumerate(rows):
+        y_bar = y + (6 if labels[i][1] > 1 else 0)  # the bar sits in the middle of a taller row
+        y += pitches[i]
+        parts.append(labels[i][0].replace("<text ", f'<text transform="translate(0 {y_bar + 13})" ', 1))
         x = float(label_width)
         total = sum(v for v, _ in segs)
         for value, colour in segs:
             if value <= 0 or top_total == 0:
                 continue
             w = value / top_total * bar_w
-            parts.append(f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="{bar_h}" fill="{colour}"/>')
+            parts.append(f'<rect x="{x:.1f}" y="{y_bar}" width="{w:.1f}" height="{bar_h}" fill="{colour}"/>')
             x += w
-        parts.append(f'<text x="{x + 6:.1f}" y="{y + 13}" font-size="11" fill="{INK}">{total:,}</text>')
+        parts.append(f'<text x="{x + 6:.1f}" y="{y_bar + 13}" font-size="11" fill="{INK}">{total:,}</text>')
     parts.append("</svg>")
     return "".join(parts)
 

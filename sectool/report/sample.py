@@ -44,7 +44,7 @@ _DOMAINS = [
 _DETECTORS = [
     ("port_scan", ["T1046"]),
     ("beaconing", ["T1071", "T1573"]),
-    ("dns_tunnel", ["T1071.004"]),
+    ("dns_tunnelling", ["T1071.004"]),
     ("exfiltration", ["T1048"]),
     ("brute_force", ["T1110"]),
     ("new_destination", ["T1071"]),

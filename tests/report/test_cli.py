@@ -14,7 +14,7 @@ def _findings(path: Path, host: str) -> Path:
     lines = [
         {
             "id": f"id{i}",
-            "detector": "dns_tunnel",
+            "detector": "dns_tunnelling",
             "severity": "high" if i % 2 else "medium",
             "score": 0.5 + i / 100,
             "title": "DNS tunnelling",
