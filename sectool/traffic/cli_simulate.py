@@ -60,7 +60,7 @@ def register(app: typer.Typer) -> None:
             pcap_per_sensor=per_sensor,
         )
         lines = [f"{summary['events']} events, {summary['attacks']} attacks (seed {seed}, {hours} h)"]
-        for key in ("events_file", "pcap_file", "ground_truth"):
+        for key in ("events_file", "pcap_file", "ground_truth", "detect_config"):
             if key in summary:
                 extra = f" ({summary['packets']} packets)" if key == "pcap_file" else ""
                 lines.append(f"  {summary[key]}{extra}")

@@ -12,6 +12,7 @@ from typing import Any
 
 from sectool.errors import InputError
 from sectool.traffic.ecs import FIELDS
+from sectool.traffic.simulate.infra import ALLOWLIST, generate_infrastructure
 from sectool.traffic.simulate.network import INTERNAL_RANGES, build_network
 from sectool.traffic.simulate.normal import generate_normal
 from sectool.traffic.simulate.record import Recorder
@@ -125,6 +126,8 @@ def simulate(
     net = build_network(rng, workstations_per_site=hosts_per_site)
     rec = Recorder()
     generate_normal(rec, net, rng, start, hours)
+    # Its own stream, so the look-alikes do not shift the rest of the traffic.
+    generate_infrastructure(rec, net, random.Random(f"sectool-simulate:{seed}:infra"), start, hours)  # noqa: S311
     truth, silenced = inject_attacks(rec, net, rng, start, hours)
     cols = rec.columns()
     ts = cols["ts"]
@@ -143,6 +146,7 @@ def simulate(
         "internal_ranges": list(INTERNAL_RANGES),
         "sensors": sorted(set(net.sensor_of_site.values())),
         "attacks": truth,
+        "allowlist": ALLOWLIST,
     }
     doc["hosts_per_site"] = hosts_per_site
     return Simulation(seed, start, hours, cols, order, doc)
@@ -186,4 +190,12 @@ def write_simulation(
         summary["pcap_file"] = str(out / "pcap")
     atomic_write_text(out / "ground_truth.json", json.dumps(sim.truth, indent=2, sort_keys=True) + "\n")
     summary["ground_truth"] = str(out / "ground_truth.json")
+    # The allowlist a site running this network configures (JSON flow style is valid YAML).
+    atomic_write_text(
+        out / "detect-config.yaml",
+        "# sectool traffic detect --config: allowlist of the simulated network's scanner,\n"
+        "# off-site backup and time server (docs/traffic-detection.md)\n"
+        f"allowlist: {json.dumps(sim.truth['allowlist'], sort_keys=True)}\n",
+    )
+    summary["detect_config"] = str(out / "detect-config.yaml")
     return summary

@@ -21,7 +21,8 @@ INTERNAL_RANGES: tuple[str, ...] = ("10.0.0.0/8", "fd00:5ec7::/32")
 @dataclass(frozen=True)
 class Host:
     ip: str
-    role: str  # workstation | admin | dns | web | db | jump | monitor | file | auth
+    #: workstation | admin | dns | web | db | jump | monitor | file | auth | ntp | scanner | backup | wsus
+    role: str
     site: str
 
 
@@ -128,6 +129,11 @@ def build_network(rng: random.Random, *, workstations_per_site: int = 55) -> Net
         "monitor": [Host("10.10.40.5", "monitor", "dc")],
         "file": dc("file", 50, 4),
         "auth": dc("auth", 60, 2),
+        # Infrastructure look-alikes (see simulate/infra.py): fixed addresses, as allowlisted.
+        "ntp": [Host("10.10.70.123", "ntp", "dc")],
+        "scanner": [Host("10.10.70.20", "scanner", "dc")],
+        "backup": [Host("10.10.70.30", "backup", "dc")],
+        "wsus": [Host("10.10.70.40", "wsus", "dc")],
     }
     sites.append(Site("dc", "sensor-dc-01", tuple(h for hs in servers.values() for h in hs)))
 

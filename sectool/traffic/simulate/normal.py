@@ -42,6 +42,12 @@ def office_hours(t: datetime) -> bool:
     return local.weekday() < 5 and 8 <= local.hour < 17
 
 
+def admin_late(t: datetime) -> bool:
+    """Admins finish the day's changes in the last calendar hour (17:00-18:00 local)."""
+    local = t.astimezone(TZ)
+    return local.weekday() < 5 and local.hour == 17
+
+
 def _poisson(rng: random.Random, lam: float) -> int:
     # Knuth for small means, normal approximation above; plenty for traffic counts.
     if lam <= 0:
@@ -216,7 +222,7 @@ def generate_normal(rec: Recorder, net: Network, rng: random.Random, start: date
                         observer=obs,
                         site=host.site,
                     )
-        if office:
+        if office or admin_late(when):
             for admin in net.admins:
                 if ":" in admin.ip:
                     continue

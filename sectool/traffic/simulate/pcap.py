@@ -128,9 +128,9 @@ def _udp_packets(r: dict[str, Any]) -> Iterator[tuple[int, bytes, int]]:
     ep = _Endpoints(r["source.ip"], r["destination.ip"])
     sport, dport = r["source.port"], r["destination.port"]
     q, resp = r["_dns_q"], r["_dns_r"]
-    if q is None:  # a non-DNS datagram pair: payload not stored
-        q = b""
-        resp = b""
+    if q is None:  # a non-DNS datagram pair (NTP, ...): zero payload of the recorded IP size
+        q = bytes(int(r["_s_payload"] or 0))
+        resp = bytes(int(r["_d_payload"] or 0))
     out = [(True, q, r["ts"]), (False, resp, r["ts"] + r["event.duration"] // 1000)]
     for i, (fwd, payload, ts) in enumerate(out):
         udp = _UDP.pack(sport if fwd else dport, dport if fwd else sport, 8 + len(payload), 0)
