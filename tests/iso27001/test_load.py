@@ -131,6 +131,26 @@ BAD_YAML: list[tuple[str, str]] = [
     ),
     ("", r"register\.yml: file is empty"),
     ("- just\n- a list\n", r"register\.yml:1: a register must be a mapping"),
+    # Dates that do not exist: a user error with file, line and field (not an internal error).
+    (
+        "risks:\n  - {id: R1, title: t, likelihood: 1, impact: 1, next_review: 2030-02-30}\n",
+        r"register\.yml:2, field 'risks\[0\]\.next_review': .*day value is outside expected range"
+        r" \(got '2030-02-30'\)",
+    ),
+    (
+        "risks:\n  - {id: R1, title: t, likelihood: 1, impact: 1, next_review: 2030-13-01}\n",
+        r"register\.yml:2, field 'risks\[0\]\.next_review': .*month value is outside expected range"
+        r".*\(got '2030-13-01'\)",
+    ),
+    (
+        "risks:\n  - id: R1\n    title: t\n    likelihood: 1\n    impact: 1\n    treatment: accept\n"
+        "    acceptance:\n      approved_by: CEO\n      date: 2026-02-29\n      expiry: 2027-01-01\n"
+        "      justification: x\n",
+        r"register\.yml:9, field 'risks\[0\]\.acceptance\.date': .*\(got '2026-02-29'\)",
+    ),
+    # Deep nesting: refused while parsing, not a RecursionError.
+    ("risks: " + "[" * 5000 + "]" * 5000 + "\n", r"register\.yml:1: nesting is too deep"),
+    ("risks:\n  - " + "{a: " * 100 + "1" + "}" * 100 + "\n", r"register\.yml:2: nesting is too deep"),
 ]
 
 

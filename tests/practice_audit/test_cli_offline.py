@@ -176,7 +176,7 @@ BAD_ANSWERS = [
      "size: solo\nanswers:\n  org.owner:\n    value: no\n    action_due: 2030-13-01\n", 5,
      ["question 'org.owner'", "action_due", "2030-13-01"]),
     ("impossible as_of", "size: solo\nas_of: 2030-02-30\nanswers: {}\n", 2, ["field 'as_of'", "2030-02-30"]),
-    ("deep nesting", "size: solo\nanswers: " + "[" * 5000 + "]" * 5000 + "\n", 2, ["nest"]),
+    ("deep nesting", "size: solo\nanswers: " + "[" * 5000 + "]" * 5000 + "\n", 2, ["nesting is too deep"]),
     ("n/a on must-pass keyword", "size: solo\nanswers:\n  org.owner:\n    value: not_applicable\n"
      "    justification: x\n", 4, ["'not_applicable' is not allowed on a must-pass question"]),
     ("too long justification",
