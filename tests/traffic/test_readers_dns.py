@@ -76,7 +76,11 @@ def test_malformed_messages_raise(data: bytes) -> None:
     ("name", "expected"),
     [
         ("a.b.example.co.uk.", ("a.b.example.co.uk", "example.co.uk", "a.b", "co.uk")),
-        ("WWW.Example.COM", ("www.example.com", "example.com", "www", "com")),
+        ("WWW.Example.COM", ("WWW.Example.COM", "example.com", "WWW", "com")),
+        (
+            "aGVsbG8.t.Exfil.Example.CO.UK.",
+            ("aGVsbG8.t.Exfil.Example.CO.UK", "example.co.uk", "aGVsbG8.t.Exfil", "co.uk"),
+        ),
         ("example.com", ("example.com", "example.com", None, "com")),
         ("com", ("com", None, None, "com")),
         ("", ("", None, None, None)),

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import gzip
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -45,8 +46,16 @@ def test_nested_and_flat(tmp_path: Path) -> None:
     ("doc", "message"),
     [
         (
-            {"@timestamp": "2026-03-03T00:00:00Z", "source": {"ipaddr": "1.2.3.4"}},
-            r":2, field 'source.ipaddr': unknown ECS field",
+            {"@timestamp": "2026-03-03T00:00:00Z", "source": {"ip": {"v4": "1.2.3.4"}}},
+            r":2, field 'source.ip': bad value: an object",
+        ),
+        (
+            {"@timestamp": "2026-03-03T00:00:00Z", "event": {"category": ["network", 7]}},
+            r":2, field 'event.category': bad value: expected a list of strings",
+        ),
+        (
+            {"@timestamp": "2026-03-03T00:00:00Z", "event": {"module": ["a", "b"]}},
+            r":2, field 'event.module': bad value: expected a single value",
         ),
         ({"@timestamp": "2026-03-03T00:00:00Z", "source.port": "ssh"}, r":2, field 'source.port': bad value"),
         (
@@ -72,11 +81,58 @@ def test_validation_names_line_and_field(tmp_path: Path, doc: Any, message: str)
 
 
 def test_cli_exit_code_and_message(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    path = _write(tmp_path, NESTED, {"@timestamp": "2026-03-03T00:00:00Z", "bogus": 1})
+    path = _write(tmp_path, NESTED, {"@timestamp": "2026-03-03T00:00:00Z", "source.port": -1})
     assert main(["traffic", "ingest", str(path), "--to", str(tmp_path / "o.jsonl")]) == 2
     err = capsys.readouterr().err
-    assert "events.ndjson:2, field 'bogus': unknown ECS field" in err
+    assert "events.ndjson:2, field 'source.port': bad value: expected a port 0..65535 (got -1)" in err
     assert "Traceback" not in err
+
+
+#: A Filebeat 8 Suricata alert document as it lands in Elasticsearch (abridged).
+FILEBEAT_ALERT = {
+    "@timestamp": "2024-01-15T10:00:05.402Z",
+    "ecs": {"version": "8.0.0"},
+    "agent": {"type": "filebeat", "version": "8.19.0", "name": "sensor-1"},
+    "host": {"name": "sensor-1"},
+    "message": "ET POLICY curl User-Agent Outbound",
+    "tags": ["suricata"],
+    "event": {
+        "kind": "alert",
+        "category": ["network", "intrusion_detection"],
+        "type": ["allowed"],
+        "severity": 2,
+        "module": "suricata",
+        "dataset": "suricata.eve",
+    },
+    "source": {"ip": "10.0.1.23", "port": 49900, "bytes": 412, "packets": 4},
+    "destination": {"ip": "203.0.113.80", "port": 80},
+    "rule": {"id": "2013028", "name": "ET POLICY curl User-Agent Outbound"},
+    "suricata": {"eve": {"flow_id": 987112233445566, "alert": {"gid": 1, "rev": 7}}},
+}
+
+
+def test_real_ecs_documents_arrays_and_unknown_fields(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    second = {
+        **FILEBEAT_ALERT,
+        "event": {**FILEBEAT_ALERT["event"], "category": [], "type": ["connection", "start"]},
+    }
+    path = _write(tmp_path, FILEBEAT_ALERT, second)
+    out = tmp_path / "o.jsonl"
+    assert main(["traffic", "ingest", str(path), "--to", str(out)]) == 0
+    captured = capsys.readouterr()
+    warnings = [line for line in captured.err.splitlines() if "were dropped" in line]
+    assert len(warnings) == 1  # once per file, not per line
+    for name in ("ecs.version", "agent.type", "host.name", "message", "tags", "suricata.eve.flow_id"):
+        assert name in warnings[0] or warnings[0].endswith(", ...")
+    first, other = (json.loads(line) for line in out.read_text().splitlines())
+    assert first["event.category"] == "intrusion_detection"
+    assert first["event.type"] == "allowed"
+    assert first["source.bytes"] == 412
+    assert "event.category" not in other
+    assert other["event.type"] == "connection"
+    assert not any(k.startswith(("ecs.", "agent.", "host.", "suricata.")) for k in first)
 
 
 def test_localstore_jsonl_round_trips_through_ingest(tmp_path: Path) -> None:
@@ -94,7 +150,10 @@ def test_localstore_jsonl_round_trips_through_ingest(tmp_path: Path) -> None:
     [
         (b"\xd4\xc3\xb2\xa1rest", "capture"),
         (b"\x0a\x0d\x0d\x0arest", "capture"),
-        (b"\x1f\x8b\x08rest", "capture"),
+        (gzip.compress(b"\xd4\xc3\xb2\xa1rest"), "capture"),
+        (gzip.compress(b"#separator \\x09\n"), "zeek"),
+        (gzip.compress(b'{"timestamp": "x", "event_type": "flow"}\n'), "eve"),
+        (gzip.compress(b'{"@timestamp": "x"}\n'), "ndjson"),
         (b"#separator \\x09\n", "zeek"),
         (b'\n{"_path": "conn", "ts": 1}\n', "zeek"),
         (b'{"id.orig_h": "10.0.0.1"}\n', "zeek"),
@@ -114,6 +173,7 @@ def test_format_sniffing(tmp_path: Path, content: bytes, fmt: str) -> None:
         (b"", "empty file"),
         (b"hello world\n", "unknown format"),
         (b"[1]\n", "JSON but not an object"),
+        (b"\x1f\x8b\x08rest", "damaged gzip file"),
     ],
 )
 def test_unknown_formats(tmp_path: Path, content: bytes, message: str) -> None:

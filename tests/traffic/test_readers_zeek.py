@@ -322,7 +322,6 @@ def test_pcap_pcapng_and_zeek_give_the_same_flows(
         "destination.ip",
         "destination.port",
         "network.transport",
-        "network.protocol",
         "network.direction",
         "network.community_id",
         "source.bytes",
@@ -344,6 +343,20 @@ def test_pcap_pcapng_and_zeek_give_the_same_flows(
     assert len(from_pcap) == len(sample_flows)
     assert flows(tmp_path / "s.pcapng") == from_pcap
     assert flows(tmp_path / "conn.log") == from_pcap
+
+    # network.protocol: Zeek carries only what its analysers recognised (``service``), Filebeat
+    # leaves the field unset otherwise and so does sectool; the pcap reader classifies by port.
+    def protocols(path: Path) -> dict[tuple[str, int], str | None]:
+        evs = [e for e in read_events(path) if e["event.type"] == "connection"]
+        return {(e["source.ip"], e["source.port"]): e.get("network.protocol") for e in evs}
+
+    from_zeek, by_port = protocols(tmp_path / "conn.log"), protocols(tmp_path / "s.pcap")
+    assert from_zeek == {(f.orig[0], f.orig[1]): f.service for f in sample_flows}
+    assert {k: v for k, v in by_port.items() if from_zeek[k] is not None} == {
+        k: v for k, v in from_zeek.items() if v is not None
+    }
+    assert (from_zeek[("fd00::1", 50000)], by_port[("fd00::1", 50000)]) == (None, "ssh")  # service -
+    assert (from_zeek[("10.0.0.5", 40001)], by_port[("10.0.0.5", 40001)]) == (None, "rdp")
     assert auths(tmp_path / "conn.log") == auths(tmp_path / "s.pcap") == [("10.0.0.7", "10.0.0.9", "failure")]
 
 

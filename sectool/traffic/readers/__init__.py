@@ -2,7 +2,10 @@
 
 :func:`read_events` sniffs the format from the file's first bytes (not its name):
 
-* pcap (all four magics) and pcapng, plain or gzip-compressed -> :mod:`.pcap`
+Every format may be gzip-compressed (Zeek's log archive writes ``conn.09:00:00-10:00:00.log.gz``):
+the gzip magic is recognised and the decompressed head is sniffed.
+
+* pcap (all four magics) and pcapng -> :mod:`.pcap`
 * Zeek TSV (``#separator`` header) or Zeek JSON lines (``_path``/``uid``/``id.orig_h`` keys) -> :mod:`.zeek`
 * Suricata EVE JSON (``event_type`` key) -> :mod:`.eve`
 * ECS NDJSON (anything else that is JSON lines) -> :mod:`.ndjson`
@@ -14,12 +17,15 @@ valid part before it and then raises :class:`sectool.errors.InputError` with the
 
 from __future__ import annotations
 
+import gzip
 import json
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from sectool.errors import InputError
+from sectool.traffic.readers.common import open_maybe_gzip
 from sectool.traffic.readers.options import ReaderOptions, ReadReport
 
 __all__ = ["ReadReport", "ReaderOptions", "detect_format", "read_events"]
@@ -36,9 +42,9 @@ _CAPTURE_MAGICS = (
 def detect_format(path: Path) -> str:
     """``capture``, ``zeek``, ``eve`` or ``ndjson``; :class:`InputError` when none fits."""
     try:
-        with path.open("rb") as fh:
+        with open_maybe_gzip(path) as fh:
             head = fh.read(4)
-            if head[:2] == b"\x1f\x8b" or head in _CAPTURE_MAGICS:
+            if head in _CAPTURE_MAGICS:
                 return "capture"
             fh.seek(0)
             first = b""
@@ -48,8 +54,10 @@ def detect_format(path: Path) -> str:
                     break
     except FileNotFoundError as exc:
         raise InputError("file not found", file=path) from exc
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        raise InputError(f"damaged gzip file: {exc}", file=path) from exc
     except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", file=path) from exc
+        raise InputError(f"cannot read: {exc.strerror or exc}", file=path) from exc
     text = first.decode("utf-8", "replace").strip()
     if not text:
         raise InputError("empty file: no events", file=path)

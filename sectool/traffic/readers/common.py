@@ -3,50 +3,96 @@
 from __future__ import annotations
 
 import contextlib
+import gzip
 import ipaddress
 import struct
+import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, cast
 
 from sectool.errors import InputError
 from sectool.traffic.readers.community_id import community_id
-from sectool.traffic.readers.conn import protocol_for
-from sectool.traffic.readers.options import DirectionClassifier
+from sectool.traffic.readers.options import DirectionClassifier, ReadReport
 
-__all__ = ["complete", "lines", "packed", "parse_time"]
+__all__ = ["complete", "lines", "open_maybe_gzip", "packed", "parse_time"]
 
+_GZIP_MAGIC = b"\x1f\x8b"
 _PROTO_NUMBERS = {"tcp": 6, "udp": 17, "icmp": 1, "ipv6-icmp": 58, "icmp6": 58, "sctp": 132}
 
 
-def lines(path: Path, *, require_line_end: bool = False) -> Iterator[tuple[int, str]]:
-    """``(line number, text)`` of a UTF-8 text file, without line ends, blank lines skipped.
+def open_maybe_gzip(path: Path) -> IO[bytes]:
+    """``path`` opened for reading bytes, decompressed on the fly when it starts with the gzip magic."""
+    with path.open("rb") as probe:
+        magic = probe.read(2)
+    if magic == _GZIP_MAGIC:
+        return cast(IO[bytes], gzip.open(path, "rb"))
+    return path.open("rb")
+
+
+def lines(
+    path: Path, *, require_line_end: bool = False, report: ReadReport | None = None
+) -> Iterator[tuple[int, str]]:
+    """``(line number, text)`` of a UTF-8 text file (plain or gzip), without line ends, blank
+    lines skipped.
 
     A file cut in the middle of its last line still yields that line, and the reader's parsing
     of it fails and names the line, unless ``require_line_end`` is set: then a last line without
     a line end is reported as cut off (for formats whose writers always end lines, like Zeek's
-    TSV, where a value cut short can still look valid).
+    TSV, where a value cut short can still look valid). A damaged gzip stream is reported at the
+    line where decompression failed. ``report.position`` follows the bytes read from disk.
     """
     try:
-        fh = path.open("rb")
+        raw_fh = path.open("rb")
     except OSError as exc:
         raise InputError(f"cannot open: {exc.strerror}", file=path) from exc
-    with fh:
-        for number, raw in enumerate(fh, 1):
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                raise InputError(
-                    f"not UTF-8 text at byte {exc.start} of the line", file=path, line=number
-                ) from exc
-            if require_line_end and not text.endswith("\n") and text.strip():
-                raise InputError(
-                    "the last line is cut off (no line end at the end of the file)", file=path, line=number
-                )
-            text = text.rstrip("\r\n")
-            if text.strip():
-                yield number, text
+    with raw_fh:
+        compressed = raw_fh.read(2) == _GZIP_MAGIC
+        raw_fh.seek(0)
+        fh = cast(IO[bytes], gzip.GzipFile(fileobj=raw_fh, mode="rb")) if compressed else raw_fh
+        try:
+            yield from _numbered(path, raw_fh, fh, compressed, require_line_end, report)
+        finally:
+            fh.close()
+
+
+def _numbered(
+    path: Path,
+    raw_fh: IO[bytes],
+    fh: IO[bytes],
+    compressed: bool,
+    require_line_end: bool,
+    report: ReadReport | None,
+) -> Iterator[tuple[int, str]]:
+    number = 0
+    position = 0
+    while True:
+        try:
+            raw = fh.readline()
+        except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+            raise InputError(
+                f"damaged gzip data after line {number}: {exc}", file=path, line=number + 1
+            ) from exc
+        if not raw:
+            break
+        number += 1
+        if report is not None:
+            position = raw_fh.tell() if compressed else position + len(raw)
+            report.position = position
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InputError(
+                f"not UTF-8 text at byte {exc.start} of the line", file=path, line=number
+            ) from exc
+        if require_line_end and not text.endswith("\n") and text.strip():
+            raise InputError(
+                "the last line is cut off (no line end at the end of the file)", file=path, line=number
+            )
+        text = text.rstrip("\r\n")
+        if text.strip():
+            yield number, text
 
 
 def parse_time(value: Any) -> datetime:
@@ -74,8 +120,13 @@ def packed(ip: str) -> bytes:
 def complete(
     event: dict[str, Any], directions: DirectionClassifier, labels: dict[str, Any]
 ) -> dict[str, Any]:
-    """Fill what every connection-like event carries: network.type, direction, protocol guess,
-    community id, byte and packet totals, and the site/observer/file labels."""
+    """Fill what every connection-like event of a sensor log carries: network.type, direction,
+    community id, byte and packet totals, and the site/observer/file labels.
+
+    ``network.protocol`` is NOT guessed from the port: when Zeek (``service``) or Suricata
+    (``app_proto``) did not identify the application, it stays unset, as in Filebeat. For ICMP the
+    event's ports must hold the ICMP type and code (Zeek logs them so; the EVE reader sets them).
+    """
     src, dst = event.get("source.ip"), event.get("destination.ip")
     transport = event.get("network.transport")
     if src and dst:
@@ -94,10 +145,6 @@ def complete(
                     event.get("source.port") or 0,
                     event.get("destination.port") or 0,
                 )
-    if event.get("network.protocol") is None:
-        event["network.protocol"] = protocol_for(
-            transport, event.get("source.port"), event.get("destination.port")
-        )
     sb, db = event.get("source.bytes"), event.get("destination.bytes")
     if event.get("network.bytes") is None and (sb is not None or db is not None):
         event["network.bytes"] = (sb or 0) + (db or 0)

@@ -20,7 +20,20 @@ _PORTED = frozenset({6, 17, 132})  # TCP, UDP, SCTP
 
 # type -> counterpart type, for messages that have a reply (spec, "ICMP" section).
 _ICMP4_PAIRS = {8: 0, 0: 8, 13: 14, 14: 13, 15: 16, 16: 15, 10: 9, 9: 10, 17: 18, 18: 17}
-_ICMP6_PAIRS = {128: 129, 129: 128, 133: 134, 134: 133, 135: 136, 136: 135, 130: 131, 131: 130}
+_ICMP6_PAIRS = {
+    128: 129,  # echo request / reply
+    129: 128,
+    130: 131,  # multicast listener query / report
+    131: 130,
+    133: 134,  # router solicitation / advertisement
+    134: 133,
+    135: 136,  # neighbour solicitation / advertisement
+    136: 135,
+    139: 140,  # node information query / response ("who are you")
+    140: 139,
+    144: 145,  # home agent address discovery request / reply
+    145: 144,
+}
 
 
 def community_id(

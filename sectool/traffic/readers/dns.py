@@ -92,19 +92,23 @@ def _suffix_list() -> Any:
 
 @lru_cache(maxsize=262_144)
 def split_name(name: str) -> tuple[str, str | None, str | None, str | None]:
-    """Normalise a DNS name and split it: ``(name, registered_domain, subdomain, top_level_domain)``.
+    """Split a DNS name: ``(name, registered_domain, subdomain, top_level_domain)``.
 
-    The name is lower-cased without its trailing dot. ``top_level_domain`` is the effective TLD
-    (``co.uk``), as ECS defines it. Parts that do not exist are ``None``.
+    ``name`` and ``subdomain`` keep the case as seen on the wire (Filebeat keeps it too, and case
+    carries information: tunnelling tools encode data in mixed-case labels); only the trailing
+    root dot is removed. ``registered_domain`` and ``top_level_domain`` (the effective TLD,
+    ``co.uk``, as ECS defines it) are looked up case-insensitively and given in lower case, so that
+    ``Example.COM`` and ``example.com`` aggregate together. Parts that do not exist are ``None``.
     """
-    name = name.rstrip(".").lower()
+    name = name.rstrip(".")
     if not name:
         return name, None, None, None
+    folded = name.lower()
     psl = _suffix_list()
-    tld = psl.publicsuffix(name)
-    registered = psl.privatesuffix(name)
+    tld = psl.publicsuffix(folded)
+    registered = psl.privatesuffix(folded)
     subdomain = None
-    if registered and name != registered and name.endswith("." + registered):
+    if registered and folded != registered and folded.endswith("." + registered):
         subdomain = name[: -len(registered) - 1]
     return name, registered, subdomain, tld
 

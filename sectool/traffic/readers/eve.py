@@ -15,7 +15,8 @@ from typing import Any
 
 from sectool.errors import InputError
 from sectool.traffic.flows import ACK, FIN, RST, SYN, Flow, conn_state
-from sectool.traffic.readers.common import complete, lines
+from sectool.traffic.readers.common import complete, lines, packed
+from sectool.traffic.readers.community_id import community_id
 from sectool.traffic.readers.conn import auth_event
 from sectool.traffic.readers.dns import question_fields
 from sectool.traffic.readers.identity import derived, identified, raw_record_id, source_id
@@ -107,13 +108,14 @@ def _event(rec: dict[str, Any], where: Where) -> dict[str, Any] | None:
     app = rec.get("app_proto")
     if app and app != "failed":
         event["network.protocol"] = "tls" if app == "tls" else str(app).lower()
+    if transport in ("icmp", "ipv6-icmp"):
+        _icmp(rec, event, where)
     if etype == "flow":
-        flow = rec.get("flow") or {}
-        if not isinstance(flow, dict):
-            raise where.fail("flow", flow, "a JSON object")
-        start = where.time("flow.start", flow["start"]) if flow.get("start") else event["@timestamp"]
+        flow = _flow_object(rec, where)
+        start = event["event.start"] = where.time("flow.start", flow["start"]) if flow.get("start") else None
         end = where.time("flow.end", flow["end"]) if flow.get("end") else None
-        pkts_tc = where.count("flow.pkts_toclient", flow.get("pkts_toclient"))
+        start = start or event["@timestamp"]
+        event.update(_counters(flow, where))
         event.update(
             {
                 "@timestamp": start,
@@ -121,11 +123,7 @@ def _event(rec: dict[str, Any], where: Where) -> dict[str, Any] | None:
                 "event.start": start,
                 "event.end": end,
                 "event.duration": int((end - start).total_seconds() * 1_000_000) * 1000 if end else None,
-                "source.bytes": where.count("flow.bytes_toserver", flow.get("bytes_toserver")),
-                "destination.bytes": where.count("flow.bytes_toclient", flow.get("bytes_toclient")),
-                "source.packets": where.count("flow.pkts_toserver", flow.get("pkts_toserver")),
-                "destination.packets": pkts_tc,
-                "sectool.connection.state": _state(rec, transport, pkts_tc),
+                "sectool.connection.state": _state(rec, transport, event.get("destination.packets")),
             }
         )
     elif etype == "dns":
@@ -134,21 +132,61 @@ def _event(rec: dict[str, Any], where: Where) -> dict[str, Any] | None:
             raise where.fail("dns", dns, "a JSON object", "dns record without a 'dns' object")
         event.update(_dns(dns, where))
     else:
-        alert = rec.get("alert")
-        if not isinstance(alert, dict):
-            raise where.fail("alert", alert, "a JSON object", "alert record without an 'alert' object")
-        action = alert.get("action")
-        event.update(
-            {
-                "event.kind": "alert",
-                "event.category": "intrusion_detection",
-                "event.type": "denied" if action == "blocked" else "info",
-                "rule.id": str(alert["signature_id"]) if alert.get("signature_id") is not None else None,
-                "rule.name": alert.get("signature"),
-                "rule.category": alert.get("category"),
-                "event.severity": where.count("alert.severity", alert.get("severity")),
-            }
-        )
+        event.update(_alert(rec, where))
+    return event
+
+
+def _flow_object(rec: dict[str, Any], where: Where) -> dict[str, Any]:
+    flow = rec.get("flow") or {}
+    if not isinstance(flow, dict):
+        raise where.fail("flow", flow, "a JSON object")
+    return flow
+
+
+def _counters(flow: dict[str, Any], where: Where) -> dict[str, Any]:
+    """Byte and packet counters of an EVE ``flow`` object (flow records and alerts)."""
+    return {
+        "source.bytes": where.count("flow.bytes_toserver", flow.get("bytes_toserver")),
+        "destination.bytes": where.count("flow.bytes_toclient", flow.get("bytes_toclient")),
+        "source.packets": where.count("flow.pkts_toserver", flow.get("pkts_toserver")),
+        "destination.packets": where.count("flow.pkts_toclient", flow.get("pkts_toclient")),
+    }
+
+
+def _icmp(rec: dict[str, Any], event: dict[str, Any], where: Where) -> None:
+    """ICMP: EVE carries ``icmp_type``/``icmp_code``, not ports; the community id hashes them in
+    the ports' place (Community ID spec), so it is computed here when the record has none."""
+    itype = where.integer("icmp_type", rec.get("icmp_type"), 0, 255, "an ICMP type 0..255")
+    code = where.integer("icmp_code", rec.get("icmp_code"), 0, 255, "an ICMP code 0..255")
+    src, dst = event.get("source.ip"), event.get("destination.ip")
+    if event.get("network.community_id") is None and itype is not None and src and dst:
+        proto = 58 if ":" in src or event["network.transport"] == "ipv6-icmp" else 1
+        event["network.community_id"] = community_id(proto, packed(src), packed(dst), itype, code or 0)
+
+
+def _alert(rec: dict[str, Any], where: Where) -> dict[str, Any]:
+    """An alert as Filebeat's Suricata module maps it (as far as sectool's scalar
+    ``event.category`` allows: ``intrusion_detection``, the more specific of Filebeat's
+    ``[network, intrusion_detection]``); the alert's flow counters are kept."""
+    alert = rec.get("alert")
+    if not isinstance(alert, dict):
+        raise where.fail("alert", alert, "a JSON object", "alert record without an 'alert' object")
+    action = alert.get("action")
+    if action is not None and action not in ("allowed", "blocked"):
+        raise where.fail("alert.action", action, "'allowed' or 'blocked'")
+    flow = _flow_object(rec, where)
+    sid = where.count("alert.signature_id", alert.get("signature_id"))
+    event: dict[str, Any] = {
+        "event.kind": "alert",
+        "event.category": "intrusion_detection",
+        "event.type": {"allowed": "allowed", "blocked": "denied"}.get(action or "", "info"),
+        "event.start": where.time("flow.start", flow["start"]) if flow.get("start") else None,
+        "rule.id": None if sid is None else str(sid),
+        "rule.name": alert.get("signature"),
+        "rule.category": alert.get("category"),
+        "event.severity": where.count("alert.severity", alert.get("severity")),
+    }
+    event.update(_counters(flow, where))
     return event
 
 
@@ -176,7 +214,7 @@ def read_eve(
 ) -> Iterator[dict[str, Any]]:
     """Events of a Suricata EVE JSON file."""
     directions = DirectionClassifier(options.internal)
-    for lineno, text in lines(path):
+    for lineno, text in lines(path, report=report):
         report.lines += 1
         try:
             rec = json.loads(text)

@@ -1,10 +1,13 @@
 """ECS NDJSON: one event per line, nested (``{"source": {"ip": ...}}``) or flat
 (``{"source.ip": ...}``) keys, validated against :data:`sectool.traffic.ecs.FIELDS`.
 
-Validation: every key must be a known ECS field (else :class:`InputError` naming the line and
-field), ``@timestamp`` is required, dates are ISO 8601 with a zone or epoch milliseconds,
-``long`` fields integers, ``ip`` fields IP addresses, keywords text. ECS's own list-of-objects
-shape of ``dns.answers`` (``[{"data": ...}]``) is accepted. Events are taken as they are: the
+Validation: ``@timestamp`` is required, dates are ISO 8601 with a zone or epoch milliseconds,
+``long`` fields integers, ``ip`` fields IP addresses, keywords text; a bad value of a known field
+is an :class:`InputError` naming the line and field. Fields outside sectool's list (real ECS
+documents carry ``ecs.version``, ``host.*``, ``agent.*``, ``message``, ...) are dropped, with one
+warning per file that lists them. ECS's own list-of-objects shape of ``dns.answers``
+(``[{"data": ...}]``) and ECS arrays of ``event.category``/``event.type`` are accepted (see
+:data:`ARRAY_FIELDS`). Events are taken as they are: the
 site label only fills ``sectool.site``/``observer.name`` where they are unset.
 """
 
@@ -24,7 +27,32 @@ from sectool.traffic.readers.identity import identified, source_id, time_ns
 from sectool.traffic.readers.options import ReaderOptions, ReadReport
 from sectool.traffic.readers.values import canonical_ip
 
-__all__ = ["read_ndjson", "validate_value"]
+__all__ = ["ARRAY_FIELDS", "read_ndjson", "validate_value"]
+
+
+#: ECS fields that are arrays in ECS but single keywords in sectool's contract (the detectors,
+#: the Parquet store and the pandas backend select on one value). From an array sectool keeps
+#: the most specific value it knows, in this order, else the first element:
+#: ``["network", "intrusion_detection"]`` (Filebeat's Suricata alerts) -> ``intrusion_detection``,
+#: ``["connection", "start"]`` -> ``connection``. An empty array leaves the field unset.
+ARRAY_FIELDS: dict[str, tuple[str, ...]] = {
+    "event.category": ("intrusion_detection", "authentication", "network"),
+    "event.type": ("connection", "protocol", "denied", "allowed", "start", "end", "info"),
+}
+
+
+_PORTS = frozenset({"source.port", "destination.port"})
+_COUNTS = frozenset(
+    {
+        "source.bytes",
+        "source.packets",
+        "destination.bytes",
+        "destination.packets",
+        "network.bytes",
+        "network.packets",
+        "event.duration",
+    }
+)
 
 
 def validate_value(field: str, value: Any) -> Any:
@@ -39,9 +67,13 @@ def validate_value(field: str, value: Any) -> Any:
         return parse_time(value)
     if kind == "long":
         if isinstance(value, bool) or not isinstance(value, int):
-            if isinstance(value, float) and value.is_integer():
-                return int(value)
-            raise ValueError("expected an integer")
+            if not (isinstance(value, float) and value.is_integer()):
+                raise ValueError("expected an integer")
+            value = int(value)
+        if field in _PORTS and not 0 <= value <= 65535:
+            raise ValueError("expected a port 0..65535")
+        if field in _COUNTS and value < 0:
+            raise ValueError("expected a non-negative count")
         return value
     if kind == "ip":
         if not isinstance(value, str):
@@ -68,42 +100,73 @@ def read_ndjson(
     path: Path, options: ReaderOptions, labels: dict[str, Any], report: ReadReport
 ) -> Iterator[dict[str, Any]]:
     """Validated flat events of an ECS NDJSON file."""
-    for lineno, text in lines(path):
-        report.lines += 1
-        try:
-            doc = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InputError(
-                f"not valid JSON: {exc.msg} at column {exc.colno}", file=path, line=lineno
-            ) from exc
-        if not isinstance(doc, dict):
-            raise InputError("a line must hold a JSON object", file=path, line=lineno)
-        answers = doc.get("dns", {}).get("answers") if isinstance(doc.get("dns"), dict) else None
-        if isinstance(answers, list):  # ECS: dns.answers is a list of objects
-            doc["dns"] = {k: v for k, v in doc["dns"].items() if k != "answers"}
-            doc["dns.answers.data"] = [a.get("data") if isinstance(a, dict) else a for a in answers]
-        flat = flatten(doc)
-        event: dict[str, Any] = {}
-        for key, value in flat.items():
-            if key not in FIELDS:
+    dropped: dict[str, None] = {}
+    try:
+        for lineno, text in lines(path, report=report):
+            report.lines += 1
+            event = _parse(path, lineno, text, dropped)
+            doc_id = _doc_id(event)
+            for key, value in labels.items():
+                event.setdefault(key, value)
+            yield identified(event, doc_id)
+    finally:
+        if dropped:
+            names = list(dropped)
+            shown = ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")
+            report.warn(f"{path}: {len(names)} fields outside sectool's ECS list were dropped: {shown}")
+
+
+def _parse(path: Path, lineno: int, text: str, dropped: dict[str, None]) -> dict[str, Any]:
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"not valid JSON: {exc.msg} at column {exc.colno}", file=path, line=lineno) from exc
+    if not isinstance(doc, dict):
+        raise InputError("a line must hold a JSON object", file=path, line=lineno)
+    answers = doc.get("dns", {}).get("answers") if isinstance(doc.get("dns"), dict) else None
+    if isinstance(answers, list):  # ECS: dns.answers is a list of objects
+        doc["dns"] = {k: v for k, v in doc["dns"].items() if k != "answers"}
+        doc["dns.answers.data"] = [a.get("data") if isinstance(a, dict) else a for a in answers]
+    event: dict[str, Any] = {}
+    for key, value in flatten(doc).items():
+        if key not in FIELDS:
+            parent = next((f for f in _parents(key) if f in FIELDS), None)
+            if parent is not None:  # {"source": {"ip": {...}}}: an object where a value belongs
                 raise InputError(
-                    "unknown ECS field",
-                    file=path,
-                    line=lineno,
-                    field=key,
-                    expected="a field of sectool's ECS list",
+                    "bad value: an object", file=path, line=lineno, field=parent, expected=FIELDS[parent]
                 )
-            if value is None:
-                continue
-            try:
-                event[key] = validate_value(key, value)
-            except (ValueError, TypeError, OverflowError) as exc:
-                raise InputError(
-                    f"bad value: {exc}", file=path, line=lineno, field=key, value=value, expected=FIELDS[key]
-                ) from exc
-        if "@timestamp" not in event:
-            raise InputError("event without @timestamp", file=path, line=lineno, field="@timestamp")
-        doc_id = _doc_id(event)
-        for key, value in labels.items():
-            event.setdefault(key, value)
-        yield identified(event, doc_id)
+            dropped.setdefault(key, None)  # ecs.version, host.*, agent.*, message, ...
+            continue
+        if value is None:
+            continue
+        try:
+            if key in ARRAY_FIELDS:
+                value = _one_of(key, value)
+                if value is None:
+                    continue
+            event[key] = validate_value(key, value)
+        except (ValueError, TypeError, OverflowError) as exc:
+            raise InputError(
+                f"bad value: {exc}", file=path, line=lineno, field=key, value=value, expected=FIELDS[key]
+            ) from exc
+    if "@timestamp" not in event:
+        raise InputError("event without @timestamp", file=path, line=lineno, field="@timestamp")
+    return event
+
+
+def _parents(key: str) -> Iterator[str]:
+    parts = key.split(".")
+    for end in range(len(parts) - 1, 0, -1):
+        yield ".".join(parts[:end])
+
+
+def _one_of(field: str, value: Any) -> Any:
+    """The one value sectool keeps of an ECS array field (see :data:`ARRAY_FIELDS`)."""
+    if not isinstance(value, list):
+        return value
+    if not all(isinstance(v, str) for v in value):
+        raise ValueError("expected a list of strings")
+    for preferred in ARRAY_FIELDS[field]:
+        if preferred in value:
+            return preferred
+    return value[0] if value else None

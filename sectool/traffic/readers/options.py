@@ -157,6 +157,8 @@ class ReadReport:
     skipped: int = 0
     #: Flows still open at a damage point, dropped as incomplete.
     incomplete: int = 0
+    #: Bytes of the input file read from disk so far (compressed bytes for gzip), for progress.
+    position: int = 0
     warnings: list[str] = field(default_factory=list)
 
     def warn(self, message: str) -> None:

@@ -170,7 +170,8 @@ def read_capture(
         else:
             records = _pcap_records(reader, folder, path)
         try:
-            for _ in records:
+            for _ in records:  # one step per chunk read
+                report.position = fh.tell()  # bytes read from disk (compressed ones for gzip)
                 yield from folder.drain()
         except InputError as exc:
             # Flows (and DNS queries) still open at the damage point are incomplete: the rest of

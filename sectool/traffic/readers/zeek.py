@@ -182,7 +182,7 @@ def read_zeek(
     containers: set[str] = {"answers", "TTLs"}
     kind: str | None = None
     path_name: str | None = None
-    for lineno, text in lines(path, require_line_end=True):
+    for lineno, text in lines(path, require_line_end=True, report=report):
         report.lines += 1
         if first:
             tsv = text.startswith("#separator")
