@@ -7,17 +7,18 @@ the playbook's ``alert_severity`` were found (cron or a monitoring system can al
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
 from sectool.errors import InputError, SectoolError
-from sectool.playbook.lock import playbook_lock
+from sectool.playbook.lock import LockHeld, playbook_lock
 from sectool.playbook.model import ALERT_SEVERITIES, Playbook
 from sectool.playbook.steps import RunContext, StepOutcome, StepUnavailable, get_step
 
@@ -57,6 +58,29 @@ class LogSink:
         if self._fh is not None:
             self._fh.close()
             self._fh = None
+
+
+@contextlib.contextmanager
+def _lock_or_log(log: LogSink, lock_dir: Path, header: dict[str, Any]) -> Iterator[Path]:
+    """Hold the playbook's lock; when another run holds it, write a ``run_locked`` log line
+    (so monitoring tells "still running" from "failed") and re-raise."""
+    with contextlib.ExitStack() as stack:
+        try:
+            path = stack.enter_context(playbook_lock(lock_dir, str(header["playbook"])))
+        except LockHeld as exc:
+            log.write(
+                {
+                    "event": "run_locked",
+                    "run_id": header["run_id"],
+                    "playbook": header["playbook"],
+                    "workdir": header["workdir"],
+                    "time": header["time"],
+                    "message": str(exc),
+                    "exit_code": EXIT_FAILED,
+                }
+            )
+            raise
+        yield path
 
 
 @dataclass
@@ -166,7 +190,7 @@ def run_playbook(
         )
         return RunResult(run_id, EXIT_OK, records, ctx.state)
 
-    with playbook_lock(lock_dir or workdir / ".locks", pb.name):
+    with _lock_or_log(log, lock_dir or workdir / ".locks", header):
         log.write(header)
         started = time.monotonic()
         exit_code = EXIT_OK

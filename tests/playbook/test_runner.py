@@ -78,7 +78,7 @@ def test_lock_held_by_another_run(tmp_path: Path, capsys: pytest.CaptureFixture[
     try:
         assert holder.stdout is not None
         assert holder.stdout.readline().strip() == "locked"
-        code = main(["run", str(pb), "--workdir", str(tmp_path)])
+        code = main(["run", str(pb), "--workdir", str(tmp_path), "--log-file", str(tmp_path / "run.jsonl")])
         err = capsys.readouterr().err
         assert code == 1
         assert (
@@ -86,6 +86,10 @@ def test_lock_held_by_another_run(tmp_path: Path, capsys: pytest.CaptureFixture[
             in err
         )
         assert not (tmp_path / "audit").exists()  # nothing ran
+        # The JSON log says "locked", not "failed": monitoring can tell the two apart.
+        log = _log(tmp_path / "run.jsonl")
+        assert [x["event"] for x in log] == ["run_locked"]
+        assert str(holder.pid) in log[0]["message"]
     finally:
         holder.kill()
         holder.wait(timeout=10)
