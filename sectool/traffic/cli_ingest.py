@@ -2,9 +2,97 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING
 
 import typer
+
+if TYPE_CHECKING:
+    from sectool.traffic.ingest import IngestSummary
+
+#: Seconds between two progress updates.
+PROGRESS_INTERVAL = 0.2
+
+
+class IngestProgress:
+    """A progress bar over the bytes of the input files (compressed bytes for gzip files),
+    with events and packets per second, updated every :data:`PROGRESS_INTERVAL` seconds by a
+    background thread, so that it moves while a capture whose flows end late yields no events.
+
+    Args:
+        summary: the ingest's summary, filled in place by :func:`run_ingest`.
+        total: the sum of the input files' sizes.
+        enabled: show the bar (only when a person is watching a terminal).
+        clock: monotonic seconds (injectable for tests).
+    """
+
+    def __init__(
+        self,
+        summary: IngestSummary,
+        total: int,
+        *,
+        enabled: bool,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+        from sectool.console import err
+
+        self.summary = summary
+        self.total = total
+        self.clock = clock
+        self.updates = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._start = 0.0
+        self.progress = Progress(
+            TextColumn("ingest"),
+            BarColumn(bar_width=None),
+            DownloadColumn(),
+            TextColumn("{task.fields[rates]}", markup=False),
+            TimeRemainingColumn(),
+            console=err,
+            disable=not enabled,
+            transient=True,
+            auto_refresh=False,
+        )
+        self.task = self.progress.add_task("ingest", total=total or None, rates="")
+
+    def update(self) -> None:
+        """Show the current state (called by the thread, and once at the end)."""
+        summary = self.summary
+        elapsed = max(self.clock() - self._start, 1e-9)
+        packets = summary.packets + (summary.current.packets if summary.current is not None else 0)
+        rates = f"{summary.read:,} events ({summary.read / elapsed:,.0f}/s)"
+        if packets:
+            rates += f", {packets:,} packets ({packets / elapsed:,.0f}/s)"
+        self.progress.update(self.task, completed=min(summary.bytes_read, self.total), rates=rates)
+        self.progress.refresh()
+        self.updates += 1
+
+    def _run(self) -> None:
+        while not self._stop.wait(PROGRESS_INTERVAL):
+            self.update()
+
+    def __enter__(self) -> IngestProgress:
+        self._start = self.clock()
+        self.progress.start()
+        self._thread = threading.Thread(target=self._run, name="ingest-progress", daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self, etype: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        self.update()
+        self.progress.stop()
 
 
 def register(app: typer.Typer) -> None:
@@ -79,31 +167,12 @@ def ingest(
         ensure_template(client, index_prefix)
         indexer = BulkIndexer(client, index_prefix, url=url, max_retries=max_retries)
 
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    from sectool.traffic.ingest import IngestSummary
 
-    progress = Progress(
-        TextColumn("[bold]ingest[/]"),
-        BarColumn(bar_width=None),
-        TextColumn("{task.completed:,.0f} events"),
-        TextColumn("{task.fields[rate]}"),
-        TimeElapsedColumn(),
-        console=err,
-        disable=not progress_enabled(),
-        transient=True,
-    )
-    counter = {"n": 0}
-    with progress:
-        task = progress.add_task("ingest", total=None, rate="")
-
-        def tick() -> None:
-            counter["n"] += 1
-            if counter["n"] % 5000 == 0:
-                elapsed = progress.tasks[0].elapsed or 0.0
-                rate = f"{counter['n'] / elapsed:,.0f}/s" if elapsed else ""
-                progress.update(task, completed=counter["n"], rate=rate)
-
-        summary = run_ingest(files, options=options, site=site, indexer=indexer, to=to, on_event=tick)
-        progress.update(task, completed=counter["n"])
+    summary = IngestSummary()
+    total = sum(path.stat().st_size for path in files)
+    with IngestProgress(summary, total, enabled=progress_enabled()):
+        run_ingest(files, options=options, site=site, indexer=indexer, to=to, summary=summary)
 
     for warning in summary.warnings:
         err.print(f"warning: {warning}", markup=False, highlight=False)

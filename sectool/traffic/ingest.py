@@ -1,9 +1,10 @@
 """Ingest: input files -> ECS events -> Elasticsearch and/or a local event file.
 
 Damaged input (see :mod:`sectool.traffic.readers`): the valid events before the damage are
-indexed/written, the other files are still read, and at the end :class:`InputError` reports
-every damaged file (the CLI exits 2). A rerun after repairing the file adds only what was
-missing, thanks to deterministic document ids.
+indexed/written (in a capture, flows still open at the damage point are incomplete and are not),
+the other files are still read, and at the end :class:`InputError` reports every damaged file
+(the CLI exits 2). A rerun after repairing the file adds only what was missing, thanks to
+document ids taken from the source records (:mod:`sectool.traffic.readers.identity`).
 """
 
 from __future__ import annotations
@@ -36,6 +37,19 @@ class IngestSummary:
     warnings: list[str] = field(default_factory=list)
     damaged: list[InputError] = field(default_factory=list)
     indices: list[str] = field(default_factory=list)
+    #: Packets read from captures so far.
+    packets: int = 0
+    #: Bytes (on disk) of the input files finished so far.
+    bytes_done: int = 0
+    #: The report of the file being read (its ``position`` advances while it is read).
+    current: ReadReport | None = None
+
+    @property
+    def bytes_read(self) -> int:
+        """Bytes of the input files read from disk so far: the progress of an ingest, also while
+        a capture yields no events yet (its flows end late)."""
+        current = self.current
+        return self.bytes_done + (current.position if current is not None else 0)
 
 
 def iter_input_events(
@@ -50,6 +64,7 @@ def iter_input_events(
     for path in paths:
         report = ReadReport()
         summary.files += 1
+        summary.current = report
         try:
             for event in read_events(path, site=site, options=options, report=report):
                 summary.read += 1
@@ -60,6 +75,16 @@ def iter_input_events(
             summary.damaged.append(exc)
         finally:
             summary.warnings.extend(report.warnings)
+            summary.packets += report.packets
+            summary.current = None
+            summary.bytes_done += _size(path)
+
+
+def _size(path: Path) -> int:
+    try:
+        return Path(path).stat().st_size
+    except OSError:
+        return 0
 
 
 def run_ingest(
@@ -70,8 +95,12 @@ def run_ingest(
     indexer: BulkIndexer | None = None,
     to: Path | None = None,
     on_event: Callable[[], None] | None = None,
+    summary: IngestSummary | None = None,
 ) -> IngestSummary:
     """Read ``paths`` and send the events to ``indexer`` and/or the local file ``to``.
+
+    ``summary`` (optional) is filled in place, so that another thread can show the progress
+    (:attr:`IngestSummary.bytes_read`, ``read``, ``packets``) while the ingest runs.
 
     Raises:
         InputError: after everything valid was stored, when an input was damaged.
@@ -79,7 +108,7 @@ def run_ingest(
     """
     if indexer is None and to is None:
         raise ValueError("ingest needs a destination")
-    summary = IngestSummary()
+    summary = summary if summary is not None else IngestSummary()
     events = iter_input_events(paths, summary, options=options, site=site, on_event=on_event)
     if indexer is not None:
         events = _tee(events, indexer)
