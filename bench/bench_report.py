@@ -12,6 +12,7 @@ grows linearly with the number of findings.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import sys
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from sectool.report.build import build_report
+from sectool.report.collect import traffic_from_jsonl
 from sectool.report.indicators import load_config
 from sectool.report.model import parse_period
 from sectool.report.render_html import render_html
@@ -42,6 +44,25 @@ def _time(fn: Callable[[], Any], repeat: int = 1) -> tuple[float, Any]:
     return best, result
 
 
+def _write_findings(data: Any, path: Path) -> None:
+    """The sample findings in the detectors' JSONL shape (``Finding.to_dict()``)."""
+    with path.open("w", encoding="utf-8") as fh:
+        for f in data.traffic.findings:
+            item = {
+                "id": f.id,
+                "detector": f.detector,
+                "severity": f.severity,
+                "score": f.score,
+                "title": f"{f.detector} on {f.entity}",
+                "entity": {"kind": "host", "value": f.entity, "fields": {"host.name": f.service}},
+                "window": {"start": f.window_start.isoformat(), "end": f.window_end.isoformat()},
+                "techniques": f.techniques,
+                "status": f.status,
+                "evidence": {"connections": 120, "score": f.score, "clients": ["10.0.0.1", "10.0.0.2"]},
+            }
+            fh.write(json.dumps(item) + "\n")
+
+
 def run(sizes: dict[str, int], *, pdf: bool, scale: Sequence[int]) -> dict[str, Any]:
     period = parse_period("2026-Q4")
     config = load_config()
@@ -51,8 +72,15 @@ def run(sizes: dict[str, int], *, pdf: bool, scale: Sequence[int]) -> dict[str, 
     t_html, html = _time(lambda: render_html(report, "en"), repeat=3)
     t_md, md = _time(lambda: render_markdown(report, "en"), repeat=3)
     t_json, js = _time(lambda: report_json(report), repeat=3)
+    with tempfile.TemporaryDirectory() as tmp:
+        # The real path of the findings: JSONL files written by the detectors, read and validated.
+        jsonl = Path(tmp) / "findings.jsonl"
+        _write_findings(data, jsonl)
+        t_load, loaded = _time(lambda: traffic_from_jsonl([jsonl]), repeat=3)
+        assert len(loaded.findings) == sizes["findings"]
     stages = {
         "generate input (not sectool)": t_gen,
+        "load findings JSONL (parse + validate)": t_load,
         "baseline: input model_dump_json": t_base,
         "build numbers": t_build,
         "render HTML (en)": t_html,

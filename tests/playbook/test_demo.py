@@ -153,6 +153,9 @@ def test_readme_command_in_a_fresh_venv(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert "The forum report is ready:" in proc.stdout
+    # The forum reads Danish: the Danish report is the one to open, the English one is named too.
+    opened = proc.stdout[proc.stdout.index("Open ") :]
+    assert opened.index("report.da.html") < opened.index("report.en.html")
     html = list((work / "reports").glob("forum-*/report.en.html"))
     assert html
     assert html[0].stat().st_size > 10_000

@@ -91,6 +91,17 @@ def test_quarterly_report_with_previous_quarter(
     assert data["traffic"]["total"] == 3
     assert any(i["previous"] is not None for i in data["indicators"])
     assert (tmp_path / "reports" / "forum-2026-Q4" / "report.da.pdf").exists()
+    # The appendix agrees with the traffic section: only the period's findings and time range,
+    # and the glob with a file count instead of every nightly file's path.
+    (traffic,) = [s for s in data["sources"] if s["section"] == "traffic"]
+    assert traffic["records"] == data["traffic"]["total"] == 3
+    assert traffic["time_from"] >= "2026-10-01"
+    assert traffic["location"] == "findings/*.jsonl"
+    assert traffic["files"] == 2
+    assert data["traffic"]["data_from"] >= "2026-10-01"
+    md = (tmp_path / "reports" / "forum-2026-Q4" / "report.da.md").read_text(encoding="utf-8")
+    assert "findings/\\*.jsonl (2 filer)" in md or "findings/*.jsonl (2 filer)" in md
+    assert "nightly-2026-09-30" not in md
 
 
 def test_missing_audit_database_fails_the_step(

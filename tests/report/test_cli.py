@@ -125,3 +125,22 @@ def test_bad_finding_line_names_file_and_line(tmp_path: Path, capsys: pytest.Cap
     )
     assert code == 2
     assert f"{path}:2" in capsys.readouterr().err
+
+
+def test_appendix_counts_only_the_period(tmp_path: Path) -> None:
+    """Findings files may hold other quarters: the appendix counts the period's findings only."""
+    q4 = _findings(tmp_path / "q4.jsonl", "a.example")  # 4 findings in November
+    august = tmp_path / "aug.jsonl"
+    lines = (
+        q4.read_text(encoding="utf-8").replace("2026-11-0", "2026-08-0").replace('"id": "id', '"id": "old')
+    )
+    august.write_text(lines, encoding="utf-8")
+    out = tmp_path / "out"
+    args = ["report", "forum", "--period", "2026-Q4", "--out", str(out), "--format", "md"]
+    assert main([*args, "--findings", str(q4), "--findings", str(august)]) == 0
+    data = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    (source,) = data["sources"]
+    assert source["records"] == data["traffic"]["total"] == 4
+    assert source["time_from"] >= "2026-10-01"
+    assert (source["location"], source["files"]) == (str(tmp_path), 2)
+    assert data["traffic"]["data_from"] >= "2026-10-01"

@@ -204,3 +204,34 @@ def test_markdown_tables_are_rectangular(hostile_dir: Path, lang: str) -> None:
     assert len(tables) >= 10
     for widths in tables:
         assert len(set(widths)) == 1, widths
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_present_but_empty_sections(q4, config, tmp_path: Path, tu: ModuleType, lang: str) -> None:
+    """A practice section with no clinics and a traffic section with no findings (not absent)."""
+    from datetime import UTC, datetime
+
+    from sectool.report.build import build_report
+    from sectool.report.model import PracticeData, ReportData, TrafficData
+    from sectool.report.writer import write_report
+
+    data = ReportData(
+        period=q4,
+        generated_at=datetime(2026, 12, 31, tzinfo=UTC),
+        practice=PracticeData(),
+        traffic=TrafficData(data_from=q4.start_dt, data_until=q4.end_dt),
+    )
+    report = build_report(data, config)
+    write_report(report, tmp_path, langs=(lang,), formats=("html", "md"))
+    js = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
+    assert js["traffic"]["total"] == 0
+    assert js["practice"]["invited"] == 0
+    assert 3 <= len(js["summary"][lang]) <= 5
+    html_text = tu.html_text((tmp_path / f"report.{lang}.html").read_text(encoding="utf-8"))
+    md = (tmp_path / f"report.{lang}.md").read_text(encoding="utf-8")
+    none = "Ingen hændelser i perioden." if lang == "da" else None
+    for text in (html_text, md):
+        assert "None" not in text
+        assert "nan" not in text.split()
+        if none:
+            assert none in text
