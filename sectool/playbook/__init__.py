@@ -11,7 +11,12 @@ Public API (imported lazily)::
 from __future__ import annotations
 
 from importlib import import_module
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # real types for mypy and IDEs; at run time the names load lazily
+    from sectool.playbook.lock import LockHeld
+    from sectool.playbook.model import Playbook, load_playbook
+    from sectool.playbook.runner import LogSink, RunResult, run_playbook
 
 __all__ = ["LockHeld", "LogSink", "Playbook", "RunResult", "load_playbook", "run_playbook"]
 

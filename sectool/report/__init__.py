@@ -14,7 +14,16 @@ Public API (imported lazily, so that ``sectool --help`` stays fast)::
 from __future__ import annotations
 
 from importlib import import_module
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # real types for mypy and IDEs; at run time the names load lazily
+    from sectool.report.build import build_report
+    from sectool.report.forum import ForumInputs, ForumResult, generate_forum_report
+    from sectool.report.indicators import ReportConfig, load_config
+    from sectool.report.model import ReportData, parse_period
+    from sectool.report.numbers import Report
+    from sectool.report.previous import load_previous
+    from sectool.report.writer import write_report
 
 __all__ = [
     "ForumInputs",
