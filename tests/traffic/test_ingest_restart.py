@@ -8,16 +8,17 @@ import os
 import re
 import shutil
 import socket
+import struct
 import subprocess
 import tempfile
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from sectool.cli import main
-from sectool.errors import ServiceError
 
 pytestmark = [pytest.mark.elasticsearch, pytest.mark.slow]
 
@@ -67,26 +68,19 @@ def private_node() -> Iterator[PrivateNode]:
 
 
 def _input(tmp_path: Path) -> Path:
-    from sectool.traffic.localstore import write_events
-
-    t0 = datetime(2026, 3, 3, 8, 0, tzinfo=UTC)
-    events = (
-        {
-            "@timestamp": t0 + timedelta(milliseconds=37 * i),
-            "event.kind": "event",
-            "event.category": "network",
-            "event.type": "connection",
-            "source.ip": f"10.{i % 7}.{i % 251}.{i % 13 + 1}",
-            "source.port": 1024 + i % 60000,
-            "destination.ip": "192.0.2.10",
-            "destination.port": 443,
-            "source.bytes": i,
-        }
-        for i in range(N_EVENTS)
-    )
-    path = tmp_path / "events.ndjson"
-    write_events(path.with_suffix(".jsonl"), events)
-    path.with_suffix(".jsonl").rename(path)
+    """A pcap of N_EVENTS one-packet TCP connection attempts, 37 ms apart: each flow ends by idle
+    timeout 60 s later, so events stream out while the capture is read."""
+    t0 = int(datetime(2026, 3, 3, 8, 0, tzinfo=UTC).timestamp() * 1_000_000)
+    out = bytearray(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+    for i in range(N_EVENTS):
+        src = bytes([10, i % 7, i % 251, i % 13 + 1])
+        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 40, 0, 0, 64, 6, 0, src, bytes([192, 0, 2, 10]))
+        tcp = struct.pack("!HHIIBBHHH", 1024 + i % 60000, 443, i, 0, 0x50, 0x02, 65535, 0, 0)
+        frame = b"\x02\x00\x00\x00\x00\x02\x02\x00\x00\x00\x00\x01\x08\x00" + ip + tcp
+        ts = t0 + 37_000 * i
+        out += struct.pack("<IIII", ts // 1_000_000, ts % 1_000_000, len(frame), len(frame)) + frame
+    path = tmp_path / "probes.pcap"
+    path.write_bytes(bytes(out))
     return path
 
 
@@ -102,42 +96,47 @@ def _count(url: str, prefix: str) -> int:
 
 
 def test_node_stopped_mid_ingest_then_rerun_completes(
-    private_node: PrivateNode, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    private_node: PrivateNode,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from sectool.traffic.es.bulk import BulkIndexer
-    from sectool.traffic.es.client import make_client
-    from sectool.traffic.es.template import ensure_template
-    from sectool.traffic.ingest import run_ingest
-    from sectool.traffic.readers import ReaderOptions
+    from sectool.traffic import ingest
 
     data = _input(tmp_path)
     prefix = "sectool-restart"
     url = private_node.url
+    args = ["traffic", "ingest", str(data), "--es", url, "--index-prefix", prefix, "--max-retries", "2"]
 
-    # 1st run: the node is stopped once 8,000 events have been read.
-    client = make_client(url, env={})
-    ensure_template(client, prefix)
-    indexer = BulkIndexer(client, prefix, url=url, chunk_size=1000, max_retries=2, initial_backoff=0.2)
-    read = {"n": 0}
+    # 1st run, through the CLI: the node is stopped once 8,000 events have been read.
+    real_read = ingest.read_events
 
-    def stop_midway() -> None:
-        read["n"] += 1
-        if read["n"] == 8000:
-            private_node.run("stop")
+    def stop_midway(*a: Any, **kw: Any) -> Iterator[dict[str, Any]]:
+        for n, event in enumerate(real_read(*a, **kw), 1):
+            if n == 8000:
+                private_node.run("stop")
+            yield event
 
-    with pytest.raises(ServiceError) as exc:
-        run_ingest([data], options=ReaderOptions(), indexer=indexer, on_event=stop_midway)
-    message = str(exc.value)
-    assert f"Elasticsearch at {url} failed during bulk indexing" in message
-    assert "run the same command again" in message
-    client.close()
+    monkeypatch.setattr(ingest, "read_events", stop_midway)
+    code = main(args)
+    err = capsys.readouterr().err
+    assert code == 1
+    assert f"Elasticsearch at {url} failed during bulk indexing" in err
+    assert "after 2 retries" in err
+    assert "run the same command again to finish (ingest is idempotent)" in err
+    assert "Traceback" not in err
+    assert "internal error" not in err
+    monkeypatch.setattr(ingest, "read_events", real_read)
 
     private_node.run("start")
     partial = _count(url, prefix)
     assert 0 < partial < N_EVENTS
+    found = re.search(r"([\d,]+) events were indexed before", err)
+    assert found is not None, err
+    assert int(found.group(1).replace(",", "")) <= partial
 
     # 2nd run: the same command finishes the job.
-    code = main(["traffic", "ingest", str(data), "--es", url, "--index-prefix", prefix])
+    code = main(args)
     out = capsys.readouterr().out
     assert code == 0, out
     numbers = {
