@@ -163,3 +163,17 @@ def test_bad_time_range(
     pb.write_text(FAILING, encoding="utf-8")
     assert main(["run", str(pb), "--workdir", str(tmp_path), *args]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_unwritable_log_file_is_an_input_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pb = tmp_path / "pb.yml"
+    pb.write_text(FAILING, encoding="utf-8")
+    blocker = tmp_path / "afile"
+    blocker.write_text("x", encoding="utf-8")
+    log = blocker / "logs" / "run.jsonl"  # a file where a directory should be
+    code = main(["run", str(pb), "--workdir", str(tmp_path), "--log-file", str(log)])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert f"{log}, field 'log': cannot write the log" in err
+    assert "internal error" not in err
+    assert not (tmp_path / "audit").exists()  # nothing ran
