@@ -19,6 +19,8 @@ appetite_not_set           warning   the register has no risk appetite (nothing 
 soa_missing                warning   the register has no SoA section
 soa_not_assessed           info      a control is neither in the SoA nor referenced by a risk
 soa_status_mismatch        info      a risk counts on a control as further along than the SoA says
+planned_control_in_place   info      a planned control is already implemented or partially: it counts
+                                     only in the residual tier until moved to existing_controls
 =========================  ========  ==========================================================
 """
 
@@ -86,6 +88,13 @@ FINDING_CODES: dict[str, tuple[Severity, str, str]] = {
         "warning",
         "the register has no Statement of Applicability section",
         "registret har ingen anvendelseserklæring (SoA)",
+    ),
+    "planned_control_in_place": (
+        "info",
+        "risk {risk} plans {control}, which is already {status}; it lowers the current risk only "
+        "once it is listed under existing_controls",
+        "risiko {risk} planlægger {control}, som allerede er {status_da}; den sænker først den aktuelle "
+        "risiko, når den står under existing_controls",
     ),
     "soa_status_mismatch": (
         "info",

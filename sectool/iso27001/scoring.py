@@ -3,9 +3,10 @@
 Tiers (see docs/risk-register.md for a worked example):
 
 - **inherent**: the likelihood and impact as assessed without any control.
-- **current**: lowered by the controls in place today: every existing control and every
-  planned control at the effect of its *status* (a planned control that is already partially
-  rolled out protects partially today).
+- **current**: lowered by the existing controls only, each at the effect of its *status*
+  (implemented 1.0, partially 0.5 by default), as the issue defines it ("implemented existing
+  controls"). Planned controls never count today, whatever their status: a control that is in
+  place belongs in ``existing_controls`` (the ``planned_control_in_place`` finding says so).
 - **residual**: the state once the treatment plan is done: existing controls at their status,
   planned controls at the effect of ``implemented``. A risk may instead declare the owner's own
   residual assessment (``residual:``), which then replaces the computed one.
@@ -301,9 +302,7 @@ def score_register(
         lik = _resolve(register, matrix, "likelihood", risk.likelihood, ("risks", i, "likelihood"))
         imp = _resolve(register, matrix, "impact", risk.impact, ("risks", i, "impact"))
         existing = [(r, effect.of(r.status)) for r in risk.existing_controls]
-        now = reduce_levels(
-            [*existing, *((r, effect.of(r.status)) for r in risk.planned_controls)], catalogue, effect
-        )
+        now = reduce_levels(existing, catalogue, effect)
         later = reduce_levels(
             [*existing, *((r, implemented_weight) for r in risk.planned_controls)], catalogue, effect
         )
@@ -388,6 +387,18 @@ def _flag(
         found.append(make_finding("review_not_scheduled", risk=rid))
     if not risk.owner:
         found.append(make_finding("missing_owner", risk=rid))
+    existing_ids = {ref.control for ref in risk.existing_controls}
+    for plan in risk.planned_controls:
+        if plan.status in ("implemented", "partially") and plan.control not in existing_ids:
+            found.append(
+                make_finding(
+                    "planned_control_in_place",
+                    risk=rid,
+                    control=plan.control,
+                    status="implemented" if plan.status == "implemented" else "partially implemented",
+                    status_da="implementeret" if plan.status == "implemented" else "delvist implementeret",
+                )
+            )
     if excluded:
         seen: set[str] = set()
         for ref in (*risk.existing_controls, *risk.planned_controls):

@@ -66,7 +66,8 @@ def test_control_effect_per_status(
     assert existing.residual.likelihood == 4 - current_drop  # existing controls keep their status
     assert existing.current.impact == existing.residual.impact == 4
     planned = _score(tmp_path, {"planned_controls": [{"control": "A.8.5", "status": status}]}).risks[0]
-    assert planned.current.likelihood == 4 - current_drop
+    # "current" counts existing controls only (issue 2): a planned control never lowers it.
+    assert planned.current.likelihood == 4
     assert planned.residual.likelihood == 4 - residual_drop_if_planned
 
 
@@ -365,3 +366,27 @@ def test_soa_status_mismatch(tmp_path: Path, risk_status: str, soa_status: str, 
         assert found[0].message == (
             f"risk R1 counts on A.8.5 as {risk_status}, but the SoA says {soa_status} (check the scope)"
         )
+
+
+@pytest.mark.parametrize(
+    ("status", "finding"), [("implemented", True), ("partially", True), ("planned", False)]
+)
+def test_planned_control_already_in_place_is_reported(tmp_path: Path, status: str, finding: bool) -> None:
+    s = _score(tmp_path, {"planned_controls": [{"control": "A.8.5", "status": status}]}).risks[0]
+    codes = [f for f in s.findings if f.code == "planned_control_in_place"]
+    assert bool(codes) is finding
+    if finding:
+        assert codes[0].control == "A.8.5"
+        assert codes[0].severity == "info"
+        assert "lowers the current risk only once it is listed under existing_controls" in codes[0].message
+        assert "existing_controls" in codes[0].message_da
+
+
+def test_current_counts_only_existing_controls(tmp_path: Path) -> None:
+    # Same control as existing (counts today) versus planned and partially rolled out (does not).
+    existing = _score(tmp_path, {"existing_controls": [{"control": "A.8.5", "status": "implemented"}]}).risks[
+        0
+    ]
+    planned = _score(tmp_path, {"planned_controls": [{"control": "A.8.5", "status": "implemented"}]}).risks[0]
+    assert (existing.current.likelihood, planned.current.likelihood) == (3, 4)
+    assert existing.residual.likelihood == planned.residual.likelihood == 3
