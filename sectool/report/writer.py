@@ -82,6 +82,12 @@ def _cannot_write(path: Path, exc: OSError, field: str) -> InputError:
     return InputError(f"cannot write the report: {reason}", file=path, field=field)
 
 
+def _holds_cwd(directory: Path) -> bool:
+    """Renaming the working directory (or a parent of it) away would strand the caller's shell."""
+    cwd = Path.cwd()
+    return cwd == directory or directory in cwd.parents
+
+
 def write_files(files: dict[str, bytes], out_dir: str | Path, *, field: str = "--out") -> list[Path]:
     """Write a rendered report set into ``out_dir``, replacing the previous set as a whole.
 
@@ -94,7 +100,7 @@ def write_files(files: dict[str, bytes], out_dir: str | Path, *, field: str = "-
     Raises:
         InputError: the directory cannot be created or written (names the path; exit code 2).
     """
-    out = Path(out_dir)
+    out = Path(os.path.abspath(out_dir))  # "." and ".." have no name to rename
     if out.exists() and not out.is_dir():
         raise InputError("not a directory", file=out, field=field)
     try:
@@ -113,7 +119,7 @@ def write_files(files: dict[str, bytes], out_dir: str | Path, *, field: str = "-
     try:
         if not out.exists():
             tmp.rename(out)
-        elif all(_REPORT_FILE.match(p.name) for p in out.iterdir()):
+        elif all(_REPORT_FILE.match(p.name) for p in out.iterdir()) and not _holds_cwd(out):
             old = out.parent / f".{out.name}.old-{tag}"
             shutil.copymode(out, tmp)
             out.rename(old)

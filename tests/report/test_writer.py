@@ -173,3 +173,14 @@ def test_missing_sqlite_database_is_exit_2(tmp_path: Path, capsys: pytest.Captur
     assert "database file not found" in captured.err
     assert str(db) in captured.err
     assert not db.exists()
+
+
+def test_out_is_the_working_directory(
+    hostile_report: Report, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--out .` works and never renames the working directory away (file-by-file mode)."""
+    monkeypatch.chdir(tmp_path)
+    writer.write_report(hostile_report, ".", formats=("md",), langs=("en",))
+    writer.write_report(hostile_report, ".", formats=("html",), langs=("en",))
+    assert Path.cwd() == tmp_path
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.en.html", "report.json"]
