@@ -145,10 +145,18 @@ def validate(
     scored = _score(file, matrix, as_of, assets, soa_file)
     reg = scored.register
     counts = {s: sum(f.severity == s for f in scored.findings) for s in ("error", "warning", "info")}
+    from sectool.iso27001.matrix import SHIPPED_MATRICES
+    from sectool.safetext import strip_controls
+
     _print_findings(scored.findings, lang)
+    source = ""
+    if matrix is None and reg.matrix is not None and reg.matrix not in SHIPPED_MATRICES:
+        from sectool.iso27001.scoring import register_matrix_path
+
+        source = f" from {register_matrix_path(reg)}"  # the file actually read, not the path as written
     out.print(
         f"valid: {file}: {len(reg.risks)} risks, {len(reg.assets)} assets, {len(reg.soa)} SoA entries; "
-        f"matrix {scored.matrix.name}; findings as of {scored.as_of.isoformat()}: "
+        f"matrix {strip_controls(scored.matrix.name)}{source}; findings as of {scored.as_of.isoformat()}: "
         f"{counts['error']} errors, {counts['warning']} warnings, {counts['info']} info",
         markup=False,
         highlight=False,

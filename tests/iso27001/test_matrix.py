@@ -213,3 +213,4 @@ def test_register_matrix_shipped_copy_scores(tmp_path: Path, capsys: pytest.Capt
         "matrix: mine.yaml\nrisks: [{id: R1, title: t, likelihood: 3, impact: 3}]\n", "utf-8"
     )
     assert main(["risk", "validate", str(tmp_path / "reg.yml")]) == 0
+    assert f"matrix 3x3 from {tmp_path / 'mine.yaml'};" in capsys.readouterr().out

@@ -127,11 +127,13 @@ def parse_form(form: Mapping[str, str], bank: QuestionBank, size: ClinicSize) ->
                 action_owner=r.owner or None,
                 action_due=date.fromisoformat(r.due) if r.due else None,
             )
-        except ValidationError:
+        except ValidationError as exc:
+            # Name the field that holds the control or bidi-override character.
+            bad = exc.errors()[0]["loc"][0] if exc.errors() and exc.errors()[0]["loc"] else ""
             errors.append(
                 FieldError(
                     q.id,
-                    "justification",
+                    "owner" if bad == "action_owner" else "justification",
                     LocalText(
                         da="Teksten indeholder ugyldige tegn.", en="The text contains characters not allowed."
                     ),

@@ -97,3 +97,32 @@ def test_unknown_time_zone_is_refused(monkeypatch, capsys) -> None:
     err = capsys.readouterr().err
     assert "field '--timezone': unknown time zone" in err
     assert "Mars/Olympus" in err
+
+
+@pytest.mark.parametrize(
+    ("args", "forwarded"),
+    [
+        ([], None),
+        (["--proxy-headers"], "127.0.0.1"),
+        (["--proxy-headers", "--trusted-proxy", "10.0.0.0/8,192.0.2.7"], "10.0.0.0/8,192.0.2.7"),
+    ],
+)
+def test_proxy_headers_trust_only_the_named_proxies(monkeypatch, tmp_path, args, forwarded) -> None:
+    import uvicorn
+
+    calls: list[dict] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append(kw))
+    monkeypatch.setenv(ADMIN_TOKEN_ENV, "a" * 32)
+    assert main(["audit", "serve", "--db", f"sqlite:///{tmp_path / 'a.sqlite'}", *args]) == 0
+    assert calls[0]["proxy_headers"] is bool(args)
+    assert calls[0]["forwarded_allow_ips"] == forwarded
+
+
+def test_bad_trusted_proxy_is_refused(monkeypatch, capsys) -> None:
+    monkeypatch.setenv(ADMIN_TOKEN_ENV, "a" * 32)
+    assert (
+        main(["audit", "serve", "--db", "sqlite://", "--proxy-headers", "--trusted-proxy", "10.0.0.0/8,*"])
+        == 2
+    )
+    err = capsys.readouterr().err
+    assert "field '--trusted-proxy': not an IP address or network (got '*')" in err

@@ -50,6 +50,11 @@ def test_full_answer_is_read() -> None:
         ({"a": "yes", "d": "2026-1-1"}, "due", "must be a date"),
         ({"o": "Dr. B"}, "value", "Choose an answer"),
         ({"a": "yes", "j": "bad\x00char"}, "justification", "characters not allowed"),
+        ({"a": "yes", "j": "\x1b]0;pwned\x07"}, "justification", "characters not allowed"),
+        ({"a": "yes", "j": "c1\x9bcsi"}, "justification", "characters not allowed"),
+        ({"a": "yes", "j": "txt\u202eexe"}, "justification", "characters not allowed"),
+        ({"a": "yes", "o": "Dr\u2066 B"}, "owner", "characters not allowed"),
+        ({"a": "yes", "o": "Dr\x1b[31m B"}, "owner", "characters not allowed"),
     ],
 )
 def test_format_problems(fields, field, text) -> None:
