@@ -97,3 +97,17 @@ def test_filter_fields():
 def test_bad_cidr_is_rejected():
     with pytest.raises(ValueError):
         Cidr("source.ip", ("10.0.0.0/33",))
+
+
+@pytest.mark.parametrize(
+    ("flt", "expected"),
+    [
+        (Eq("event.type", "connection"), [True, True, False, False]),
+        (In("event.type", ("denied", "allowed")), [False, False, True, False]),
+        (Not(Eq("event.type", "connection")), [False, False, True, True]),
+    ],
+)
+def test_mask_multi_valued_fields_match_any_value(flt, expected):
+    """ECS arrays (Filebeat writes event.type: [connection, end]) match like an ES term query."""
+    df = pd.DataFrame({"event.type": [["connection", "end"], "connection", ["allowed"], None]})
+    assert mask(df, flt).tolist() == expected

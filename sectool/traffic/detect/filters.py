@@ -133,6 +133,15 @@ def _norm(field: str, value: Scalar) -> Scalar:
 
 
 # --------------------------------------------------------------------------- pandas
+def _is_seq(v: Any) -> bool:
+    return isinstance(v, list | tuple) or (hasattr(v, "ndim") and getattr(v, "ndim", 0) == 1)
+
+
+def _multi_valued(s: pd.Series) -> bool:
+    """True when an object column holds lists (multi-valued ECS fields)."""
+    return s.dtype == object and bool(s.map(_is_seq).any())
+
+
 def mask(df: pd.DataFrame, f: Filter) -> pd.Series:
     """Boolean mask of the rows of a flat-events frame matching ``f``.
 
@@ -165,6 +174,11 @@ def mask(df: pd.DataFrame, f: Filter) -> pd.Series:
         s = s.map(canon)
     if isinstance(f, Exists):
         return s.notna().astype(bool)
+    if isinstance(f, Eq | In) and _multi_valued(s):
+        # ECS arrays (event.category: [network, intrusion_detection]): like an Elasticsearch
+        # term query, a condition holds when any of the values matches.
+        wanted = {_norm(f.field, v) for v in ((f.value,) if isinstance(f, Eq) else f.values)}
+        return s.map(lambda v: bool(wanted & set(v)) if _is_seq(v) else v in wanted).astype(bool)
     if isinstance(f, Eq):
         return (s == _norm(f.field, f.value)).fillna(False).astype(bool)
     if isinstance(f, In):
