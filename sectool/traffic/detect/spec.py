@@ -124,8 +124,9 @@ class Max(_FieldMetric):
 
 @dataclass(frozen=True)
 class Cardinality(_FieldMetric):
-    """Number of distinct values (``int64``). ES: ``cardinality`` with ``precision_threshold``
-    40000, exact below that; detector thresholds stay far below it."""
+    """Number of distinct values (``int64``), exact on both backends. ES: ``cardinality`` with a
+    modest ``precision_threshold``, and an exact recount of the buckets whose estimate is large
+    (see :mod:`sectool.traffic.detect.es_distinct`)."""
 
     kind = "cardinality"
 
