@@ -22,6 +22,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from sectool.errors import InputError
+from sectool.safetext import SafeText
 from sectool.yamlio import load_yaml, parse_yaml, validate
 
 __all__ = [
@@ -51,8 +52,8 @@ class Text(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    en: str = Field(min_length=1)
-    da: str | None = None
+    en: SafeText = Field(min_length=1)
+    da: SafeText | None = None
 
     def get(self, lang: str = "en") -> str:
         return (self.da or self.en) if lang == "da" else self.en
@@ -151,7 +152,7 @@ class RiskMatrix(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    name: str = Field(min_length=1)
+    name: SafeText = Field(min_length=1)
     title: Text
     likelihood: tuple[Level, ...] = Field(min_length=2, max_length=10)
     impact: tuple[Level, ...] = Field(min_length=2, max_length=10)

@@ -214,3 +214,14 @@ def test_register_matrix_shipped_copy_scores(tmp_path: Path, capsys: pytest.Capt
     )
     assert main(["risk", "validate", str(tmp_path / "reg.yml")]) == 0
     assert f"matrix 3x3 from {tmp_path / 'mine.yaml'};" in capsys.readouterr().out
+
+
+def test_hostile_text_in_a_matrix_file_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    text = _SHIPPED_3X3.read_text("utf-8")
+    data = yaml.safe_load(text)
+    data["risk_levels"][0]["label"]["en"] = "\x1b]0;pwned\x07Low"
+    (tmp_path / "m.yml").write_text(yaml.safe_dump(data), "utf-8")
+    (tmp_path / "reg.yml").write_text("risks: []\n", "utf-8")
+    assert main(["risk", "score", str(tmp_path / "reg.yml"), "--matrix", str(tmp_path / "m.yml")]) == 2
+    err = capsys.readouterr().err
+    assert "field 'risk_levels[0].label.en': contains a control character U+001B at position 1" in err
