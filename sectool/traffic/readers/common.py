@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import gzip
-import ipaddress
+import socket
 import struct
 import zlib
 from collections.abc import Iterator
@@ -114,7 +114,9 @@ def parse_time(value: Any) -> datetime:
 
 
 def packed(ip: str) -> bytes:
-    return ipaddress.ip_address(ip).packed
+    """The packed form of a (validated) IPv4/IPv6 address; ``inet_pton`` is ~5x faster than
+    :mod:`ipaddress` and this runs once per event for the community id."""
+    return socket.inet_pton(socket.AF_INET6 if ":" in ip else socket.AF_INET, ip)
 
 
 def complete(
@@ -137,7 +139,7 @@ def complete(
             proto = _PROTO_NUMBERS[transport]
             if proto == 1 and ":" in src:
                 proto = 58
-            with contextlib.suppress(ValueError, struct.error):
+            with contextlib.suppress(ValueError, OSError, struct.error):
                 event["network.community_id"] = community_id(
                     proto,
                     packed(src),

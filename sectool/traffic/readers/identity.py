@@ -58,8 +58,10 @@ def time_ns(value: Any) -> int | None:
 
 def source_id(*parts: Any) -> str:
     """The document id of a source record named by ``parts`` (strings, numbers, ``None``)."""
-    text = json.dumps([p if p is None or isinstance(p, (int, float)) else str(p) for p in parts])
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+    # Unit separator between parts, NUL for an unset part: unambiguous for text without control
+    # characters, and several times cheaper than JSON.
+    text = "\x1f".join("\x00" if p is None else str(p) for p in parts)
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
 def raw_record_id(kind: str, record: Mapping[str, Any]) -> str:
