@@ -179,11 +179,33 @@ class Environment:
             cpus=os.cpu_count() or 0,
             python=platform.python_version(),
             machine=platform.machine(),
+            extra={"commit": git_commit()},
         )
 
     def line(self) -> str:
         la = " ".join(f"{x:.2f}" for x in self.load_average)
-        return f"{self.started}, load average {la}, {self.cpus} CPUs, Python {self.python}"
+        return (
+            f"{self.started}, load average {la}, {self.cpus} CPUs, Python {self.python}, "
+            f"commit {self.extra.get('commit')}"
+        )
+
+
+def git_commit() -> str:
+    """The checkout's commit, with ``+dirty`` when ``sectool/`` has uncommitted changes."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=REPO, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "sectool"],
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + ("+dirty" if dirty else "")
 
 
 def header(title: str, env: Environment, command: Sequence[str]) -> None:
