@@ -91,6 +91,8 @@ BAD: list[tuple[str, dict[str, Any], str, Any, str]] = [
     ("eve", EVE_FLOW, "flow.bytes_toclient", "many", COUNT),
     ("eve", EVE_FLOW, "timestamp", "2024-13-45T10:00:00Z", TS),
     ("eve", EVE_DNS, "dns.id", 70000, "a DNS transaction id 0..65535"),
+    ("eve", EVE_DNS, "dns.rrname", {"x": 1}, "text"),
+    ("eve", EVE_DNS, "dns.rrtype", 1, "text"),
 ]
 BAD = [b for b in BAD if b[4] is not None]
 

@@ -76,10 +76,12 @@ def _dns(dns: dict[str, Any], where: Where) -> dict[str, Any]:
     event["dns.type"] = "answer" if dtype == "answer" or answers or dns.get("rcode") else "query"
     msg_id = where.integer("dns.id", dns.get("id"), 0, 65535, "a DNS transaction id 0..65535")
     event["dns.id"] = None if msg_id is None else str(msg_id)
-    event["dns.response_code"] = dns.get("rcode")
+    event["dns.response_code"] = where.text("dns.rcode", dns.get("rcode"))
     event["dns.answers.data"] = answers or None
+    name = where.text("dns.rrname", name)
+    qtype = where.text("dns.rrtype", qtype)
     if name:
-        event.update(question_fields(str(name), qtype))
+        event.update(question_fields(name, qtype))
     elif qtype:
         event["dns.question.type"] = qtype
     return event

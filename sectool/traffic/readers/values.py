@@ -72,6 +72,14 @@ class Where:
     def count(self, field: str, value: Any) -> int | None:
         return self.integer(field, value, 0, _LONG_MAX, "a non-negative integer")
 
+    def text(self, field: str, value: Any) -> str | None:
+        """A text value (a name, a code); numbers and objects are not names."""
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise self.fail(field, value, "text")
+        return value
+
     def ip(self, field: str, value: Any) -> str | None:
         if value is None:
             return None
