@@ -24,6 +24,7 @@ import asyncio
 import os
 import re
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -52,14 +53,15 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(db: Path, port: int) -> subprocess.Popen[bytes]:
-    """``sectool audit serve`` in its own process; returns once it answers."""
+def start_server(db: Path, port: int, profile: Path | None = None) -> subprocess.Popen[bytes]:
+    """``sectool audit serve`` in its own process (under pyinstrument if ``profile``), once it answers."""
     import httpx
 
     env = {**os.environ, "SECTOOL_AUDIT_ADMIN_TOKEN": SECRET}
+    runner = ["-m", "pyinstrument", "--no-color", "-o", str(profile), "-m"] if profile else ["-m"]
     cmd = [
         sys.executable,
-        "-m",
+        *runner,
         "sectool.cli",
         "audit",
         "serve",
@@ -194,12 +196,13 @@ def pct(values: list[float], q: float) -> float:
 
 
 # ---------------------------------------------------------------------------------------- main
-def web(clinics: int, smoke: bool) -> dict[str, Any]:
+def web(clinics: int, smoke: bool, profile: bool = False) -> dict[str, Any]:
     answers = form_answers()
     tmp = Path(tempfile.mkdtemp(prefix="sectool-bench-forms-"))
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    proc = start_server(tmp / "audit.sqlite", port)
+    server_profile = tmp / "server.profile.txt" if profile else None
+    proc = start_server(tmp / "audit.sqlite", port, server_profile)
     try:
         tokens = invite(base, clinics)
         ceiling, load = Tally(), Tally()
@@ -208,11 +211,16 @@ def web(clinics: int, smoke: bool) -> dict[str, Any]:
         with c.timed() as t_load:
             asyncio.run(clinics_load(base, tokens, answers, load))
     finally:
-        proc.terminate()
+        # SIGINT: uvicorn shuts down cleanly and pyinstrument (if any) writes its report.
+        proc.send_signal(signal.SIGINT)
         try:
-            proc.wait(timeout=30)
+            proc.wait(timeout=60)
         except subprocess.TimeoutExpired:
             proc.kill()
+            proc.wait()
+        if server_profile is not None and server_profile.exists():
+            text = server_profile.read_text(encoding="utf-8")
+            print(c.save_profile("forms-server", text, None if not smoke else tmp))
         shutil.rmtree(tmp, ignore_errors=True)
     rows = []
     summary: dict[str, Any] = {}
@@ -281,7 +289,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--clinics", type=int, help=f"concurrent clinics (default {FULL_CLINICS})")
     parser.add_argument("--skip-report", action="store_true", help="only the web app")
     parser.add_argument(
-        "--profile", action="store_true", help="pyinstrument profile of the report build + HTML"
+        "--profile", action="store_true", help="pyinstrument: the server under load, the report build"
     )
     parser.add_argument("--json", type=Path, help="results file (default bench/results/forms.json)")
     args = parser.parse_args(argv)
@@ -294,7 +302,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "environment": env.__dict__,
         "command": " ".join(command),
         "smoke": args.smoke,
-        "web": web(clinics, args.smoke),
+        "web": web(clinics, args.smoke, args.profile),
     }
     if not args.skip_report:
         result["report"] = report(args.smoke)
