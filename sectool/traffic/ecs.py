@@ -86,6 +86,20 @@ class Kind:
     INTRUSION_DETECTION = "intrusion_detection"
 
 
+#: Split paths of dotted names, cached: ``nest`` runs once per event on the ingest hot path.
+_PATHS: dict[str, tuple[tuple[str, ...], str]] = {}
+
+
+def _path(key: str) -> tuple[tuple[str, ...], str]:
+    found = _PATHS.get(key)
+    if found is None:
+        parts = () if key.startswith("@") else tuple(key.split("."))
+        found = (parts[:-1], parts[-1]) if parts else ((), key)
+        if len(_PATHS) < 10_000:  # bounded: keys come from hostile input too
+            _PATHS[key] = found
+    return found
+
+
 def nest(flat: Mapping[str, Any]) -> dict[str, Any]:
     """``{"source.ip": x}`` -> ``{"source": {"ip": x}}``; ``None`` values are left out.
 
@@ -95,18 +109,14 @@ def nest(flat: Mapping[str, Any]) -> dict[str, Any]:
     for key, value in flat.items():
         if value is None:
             continue
-        if key.startswith("@"):
-            out[key] = value
-            continue
-        parts = key.split(".")
+        parents, leaf = _path(key)
         node = out
-        for part in parts[:-1]:
+        for part in parents:
             child = node.get(part)
-            if not isinstance(child, dict):
-                child = {}
-                node[part] = child
+            if type(child) is not dict:
+                child = node[part] = {}
             node = child
-        node[parts[-1]] = value
+        node[leaf] = value
     return out
 
 
@@ -115,7 +125,8 @@ def flatten(doc: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in doc.items():
         name = f"{prefix}{key}"
-        if isinstance(value, Mapping):
+        # type() first: documents come from json.loads (plain dicts); the ABC check is the slow path.
+        if type(value) is dict or isinstance(value, Mapping):
             out.update(flatten(value, f"{name}."))
         else:
             out[name] = value
