@@ -66,7 +66,11 @@ def _write_findings(data: Any, path: Path) -> None:
 def run(sizes: dict[str, int], *, pdf: bool, scale: Sequence[int]) -> dict[str, Any]:
     period = parse_period("2026-Q4")
     config = load_config()
-    t_gen, data = _time(lambda: sample_data(period=period, **sizes))
+    t_gen, data = _time(
+        lambda: sample_data(
+            period=period, clinics=sizes["clinics"], risks=sizes["risks"], findings=sizes["findings"]
+        )
+    )
     t_base, _ = _time(lambda: data.model_dump_json(), repeat=3)
     t_build, report = _time(lambda: build_report(data, config), repeat=3)
     t_html, html = _time(lambda: render_html(report, "en"), repeat=3)

@@ -33,7 +33,7 @@ def main() -> None:
         return "no" if v == "partly" and not questions[k].answer_type.allows(AnswerValue.PARTLY) else v
 
     answers = [
-        Answers(answers={q.id: Answer(value=value(i, k)) for k, q in enumerate(questions)})  # type: ignore[arg-type]
+        Answers(answers={q.id: Answer(value=value(i, k)) for k, q in enumerate(questions)})
         for i in range(args.clinics)
     ]
 
