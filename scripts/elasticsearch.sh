@@ -17,6 +17,7 @@
 #   ES_USER      the unprivileged user, default sectool-es
 #   ES_JAVA_HOME the JDK, default: the one `java` on PATH belongs to
 #   ES_WAIT      seconds to wait for the node, default 180
+#   MAVEN_REPO   the local Maven repository, default ~/.m2/repository
 set -euo pipefail
 
 ES_VERSION="${ES_VERSION:-8.19.21}"
@@ -47,7 +48,9 @@ fetch() {
   command -v mvn >/dev/null || die "Maven (mvn) is needed to fetch $ARTIFACT"
   mkdir -p "$ES_BASE"
   log "fetching $ARTIFACT from Maven Central"
-  mvn -q -B dependency:get -Dartifact="$ARTIFACT" -Dtransitive=false >&2 \
+  local repo_opt=()
+  [ -n "${MAVEN_REPO:-}" ] && repo_opt=("-Dmaven.repo.local=$MAVEN_REPO")
+  mvn -q -B "${repo_opt[@]}" dependency:get -Dartifact="$ARTIFACT" -Dtransitive=false >&2 \
     || die "Maven could not fetch $ARTIFACT"
   local repo="${MAVEN_REPO:-$HOME/.m2/repository}"
   local zip="$repo/org/elasticsearch/distribution/integ-test-zip/elasticsearch/$ES_VERSION/elasticsearch-$ES_VERSION.zip"
