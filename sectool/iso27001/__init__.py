@@ -14,16 +14,20 @@ from __future__ import annotations
 import datetime as dt
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sectool.iso27001.catalogue import Catalogue, Control, load_catalogue
-from sectool.iso27001.findings import Finding
-from sectool.iso27001.load import load_register
-from sectool.iso27001.matrix import ControlEffect, RiskMatrix, load_matrix
-from sectool.iso27001.model import Asset, Register, Risk
-from sectool.iso27001.outputs import write_outputs
-from sectool.iso27001.scoring import ScoredRegister, ScoredRisk, Tier, matrix_for, score_register
-from sectool.iso27001.serialise import SCHEMA_VERSION
-from sectool.iso27001.soa import SoaRow, build_soa
+from sectool._lazy import lazy_exports
+
+if TYPE_CHECKING:  # real types for type checkers; at run time the names load on first use
+    from sectool.iso27001.catalogue import Catalogue, Control, load_catalogue
+    from sectool.iso27001.findings import Finding
+    from sectool.iso27001.load import load_register
+    from sectool.iso27001.matrix import ControlEffect, RiskMatrix, load_matrix
+    from sectool.iso27001.model import Asset, Register, Risk
+    from sectool.iso27001.outputs import write_outputs
+    from sectool.iso27001.scoring import ScoredRegister, ScoredRisk, Tier, matrix_for, score_register
+    from sectool.iso27001.serialise import SCHEMA_VERSION
+    from sectool.iso27001.soa import SoaRow, build_soa
 
 __all__ = [
     "EXAMPLE_AS_OF",
@@ -56,3 +60,18 @@ EXAMPLE_REGISTER: Path = Path(
 )
 #: The date the example is written against: it then shows an expired acceptance and an overdue review.
 EXAMPLE_AS_OF: dt.date = dt.date(2026, 12, 1)
+
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        **dict.fromkeys(["Catalogue", "Control", "load_catalogue"], "catalogue"),
+        "Finding": "findings",
+        "load_register": "load",
+        **dict.fromkeys(["ControlEffect", "RiskMatrix", "load_matrix"], "matrix"),
+        **dict.fromkeys(["Asset", "Register", "Risk"], "model"),
+        "write_outputs": "outputs",
+        **dict.fromkeys(["ScoredRegister", "ScoredRisk", "Tier", "matrix_for", "score_register"], "scoring"),
+        "SCHEMA_VERSION": "serialise",
+        **dict.fromkeys(["SoaRow", "build_soa"], "soa"),
+    },
+)

@@ -10,8 +10,9 @@ Public API (imported lazily)::
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from sectool._lazy import lazy_exports
 
 if TYPE_CHECKING:  # real types for mypy and IDEs; at run time the names load lazily
     from sectool.playbook.lock import LockHeld
@@ -30,7 +31,4 @@ _WHERE = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _WHERE:
-        return getattr(import_module(_WHERE[name]), name)
-    raise AttributeError(f"module 'sectool.playbook' has no attribute {name!r}")
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE)

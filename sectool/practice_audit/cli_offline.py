@@ -7,14 +7,15 @@ import sys
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit
 
 import typer
 
 from sectool.errors import InputError
-from sectool.safetext import strip_controls
 
-from .models import Lang
+if TYPE_CHECKING:  # the models load with the commands, not with `sectool --help`
+    from .models import Lang
 
 __all__ = ["BASE_URL_ENV", "DEFAULT_BASE_URL", "invitation_link", "register"]
 
@@ -176,6 +177,7 @@ def register(app: typer.Typer) -> None:
         does not add versions that distort the year-on-year comparison.
         """
         from sectool.console import out
+        from sectool.safetext import strip_controls
 
         from .answers_file import load_answers_file
         from .bank import load_bank
@@ -259,6 +261,7 @@ def register(app: typer.Typer) -> None:
         valid until they expire or are revoked, and the output says so.
         """
         from sectool.console import err, out
+        from sectool.safetext import strip_controls
 
         from .store import Store
 
