@@ -125,7 +125,7 @@ def beaconing(cfg: DetectConfig) -> DetectorSpec:
     q = Query(
         name="series",
         group_by=(SRC, DST),
-        metrics=(Count(), Series(("@timestamp", "source.bytes"), limit=c.max_points)),
+        metrics=(Count(), Series(("@timestamp", "source.bytes"), limit=c.max_points, aligned=False)),
         filter=_outbound(cfg),
         lookback=c.lookback,
         candidates=Candidates(

@@ -238,6 +238,10 @@ class ElasticsearchBackend:
         self, query: Query, base: Mapping[str, Any], series: Sequence[Series], rows: list[dict[str, Any]]
     ) -> None:
         keys = [tuple(r[f] for f in query.group_by) for r in rows]
+        # The rows' own event counts let the series phase aggregate instead of fetching hits.
+        counted = query.interval is None and any(
+            isinstance(m, Count) and m.where is None for m in query.metrics
+        )
         fetched = fetch_series(
             self.es,
             index=self.index,
@@ -246,6 +250,7 @@ class ElasticsearchBackend:
             interval=query.interval,
             series=series,
             keys=keys,
+            counts={k: int(r["count"]) for k, r in zip(keys, rows, strict=True)} if counted else None,
             key_chunk=self.key_chunk,
             page_size=self.hits_page_size,
         )

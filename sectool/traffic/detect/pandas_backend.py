@@ -373,6 +373,9 @@ def _add_series(out: pd.DataFrame, keys: list[str], m: Series, raw: pd.DataFrame
         lists = grouped[f].agg(list)
         if f == "@timestamp":
             lists = lists.map(lambda v: [int(x) for x in v])
+        elif not m.aligned:
+            # A multiset: the present values, ascending (the Series contract, unaligned form).
+            lists = lists.map(lambda v: sorted(float(x) for x in v if x == x))
         out = out.merge(lists.rename(col), left_on=keys, right_index=True, how="left")
         out[col] = [v if isinstance(v, list) else [] for v in out[col]]
     return out

@@ -180,10 +180,17 @@ class Series:
 
     Only the first ``limit`` events (by time) per group are kept. ES: the backend pulls only
     the candidate groups' hits with a filtered, sorted ``search_after`` (never all documents).
+
+    ``aligned=False`` is for scorers that use the other fields only as a multiset (beaconing's
+    bytes: median, MAD, quartiles): ``series:@timestamp`` is as above, and every other column
+    holds that field's present values (no ``nan``) of the same events, sorted ascending. The
+    Elasticsearch backend can then build the series from aggregations (per group a millisecond
+    ``date_histogram`` and a value histogram) instead of transferring one hit per event.
     """
 
     of: tuple[str, ...] = ("@timestamp",)
     limit: int = 10_000
+    aligned: bool = True
 
     def __post_init__(self) -> None:
         if not self.of or self.of[0] != "@timestamp":
