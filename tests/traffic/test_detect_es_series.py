@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 from sectool.errors import ServiceError
-from sectool.traffic.detect import es_series
+from sectool.traffic.detect import es_series, es_series_aggs
 from sectool.traffic.detect.es_backend import ElasticsearchBackend, query_dsl
 from sectool.traffic.detect.es_connect import connect
 from sectool.traffic.detect.es_series import fetch_series
@@ -138,15 +138,19 @@ def test_unaligned_series_from_aggregations_match_the_oracle(
         stamps, sizes = oracle[key]
         assert row["series:@timestamp"] == stamps, key
         assert row["series:source.bytes"] == sizes, key
-    # Only the group above the limit went the hits way; the others were aggregated.
-    assert hits_keys == [BIG]
-    assert sum(msearch_calls) == 2 * len(PAIRS)
+    # No group went the hits way: the small ones in one batch, the one above the limit in two.
+    assert hits_keys == []
+    assert msearch_calls == [2 * len(PAIRS), 2, 2]
     big = got[(got["source.ip"] == BIG[0])].iloc[0]
     assert len(big["series:@timestamp"]) == LIMIT
 
 
-def test_aggregated_and_hits_paths_agree_and_batches_do_not_matter(es: Any, es_index: str) -> None:
-    query = _query(aligned=False, limit=1000)
+@pytest.mark.parametrize("limit", [10, 39, 40, 41, 89, 90, 1000])
+def test_aggregated_and_hits_paths_agree_and_batches_do_not_matter(
+    es: Any, es_index: str, limit: int
+) -> None:
+    """Limits around the ties of the large group (its events 39 and 40 share a millisecond)."""
+    query = _query(aligned=False, limit=limit)
     base = query_dsl(query, SINCE, UNTIL)
     counts = {
         p: sum(
@@ -168,8 +172,9 @@ def test_aggregated_and_hits_paths_agree_and_batches_do_not_matter(es: Any, es_i
     by_aggs = fetch_series(es, counts=counts, msearch_batch=2, **common)
     by_hits = fetch_series(es, counts=None, page_size=7, key_chunk=2, **common)
     assert by_aggs == by_hits
-    assert set(by_aggs) == set(counts)
-    assert all(len(v["series:@timestamp"]) == counts[k] for k, v in by_aggs.items())
+    oracle = _oracle(limit)
+    assert {k: (v["series:@timestamp"], v["series:source.bytes"]) for k, v in by_aggs.items()} == oracle
+    assert all(len(v["series:@timestamp"]) == min(limit, counts[k]) for k, v in by_aggs.items())
 
 
 def test_pandas_backend_gives_the_same_unaligned_series(es: Any, es_index: str) -> None:
@@ -212,9 +217,9 @@ def test_an_aggregation_error_is_a_service_error(es: Any) -> None:
         query = _query(aligned=False)
         series = [m for m in query.metrics if isinstance(m, Series)]
         with pytest.raises(ServiceError, match="series aggregations"):
-            es_series._fetch_aggregated(
+            es_series_aggs.fetch_aggregated(
                 es, index=name, base_query=query_dsl(query, SINCE, UNTIL), group_by=query.group_by,
-                series=series, keys=[("10.0.0.1", "192.0.2.1")], cap=10, batch=5,
+                series=series, keys=[("10.0.0.1", "192.0.2.1")], counts={("10.0.0.1", "192.0.2.1"): 1},
             )  # fmt: skip
 
 
@@ -228,10 +233,10 @@ def test_an_aggregation_error_is_a_service_error(es: Any) -> None:
     ],
 )
 def test_which_series_can_be_aggregated(series: tuple[Series, ...], interval: Any, expected: bool) -> None:
-    assert es_series._aggregatable(series, es_series.series_fields(series)) is expected
+    assert es_series_aggs.aggregatable(series, es_series.series_fields(series)) is expected
 
 
 def test_expand_repeats_each_value_by_its_count() -> None:
     buckets = [{"key": 1.0, "doc_count": 2}, {"key": 5.0, "doc_count": 1}, {"key": 7.0, "doc_count": 0}]
-    assert es_series._expand(buckets, int) == [1, 1, 5]
-    assert es_series._expand([], float) == []
+    assert es_series_aggs._expand(buckets, int) == [1, 1, 5]
+    assert es_series_aggs._expand([], float) == []

@@ -5,18 +5,13 @@ backend first aggregates (and, with :class:`~sectool.traffic.detect.spec.Candida
 only the groups worth a look); this module then fetches the series of **those groups only**,
 never a scan over all raw documents. Two ways, chosen per group:
 
-* **Aggregated** (unaligned series, no window, group size known and within ``limit``): one
-  search per group, batched in ``_msearch`` requests, whose aggregations return the group's
-  distinct milliseconds with their counts (``date_histogram``, ``fixed_interval: 1ms``,
-  ``min_doc_count: 1``) and each other field's distinct values with their counts
-  (``histogram``, interval 1, on integer fields). A few numbers per distinct value travel
-  instead of a hit per event, and a single-group aggregation is cheap on the cluster; the
-  result is exact (millisecond dates, integers below 2**53).
+* **Aggregated** (unaligned series, no window, group size known from the first phase): per
+  group, ``_msearch``-batched aggregations return the distinct milliseconds and values with their
+  counts (:mod:`~sectool.traffic.detect.es_series_aggs`), exact, without a hit per event.
 * **Hits**: a search filtered on the group keys (chunked ``bool.should`` of ``term`` pairs),
   sorted by the group keys and then ``@timestamp``, walked with a point in time and
   ``search_after``, fetching doc values only (no ``_source``). Used for aligned series,
-  windowed series, groups larger than ``limit`` (only the first ``limit`` events count) and
-  non-integer fields.
+  windowed series and whatever the aggregated path leaves (non-integer fields, ...).
 
 Values follow the contract: ``series:@timestamp`` is epoch milliseconds (``int``; sorting uses
 ``numeric_type: date`` so ``date`` and ``date_nanos`` indices agree), other fields are
@@ -33,10 +28,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from sectool.errors import ServiceError
 from sectool.traffic.detect.es_aggs import interval_ms
-from sectool.traffic.detect.es_paging import DEFAULT_HITS_PAGE, call_es, iter_hits
+from sectool.traffic.detect.es_paging import DEFAULT_HITS_PAGE, iter_hits
 from sectool.traffic.detect.es_query import all_of, pairs_query
+from sectool.traffic.detect.es_series_aggs import DEFAULT_MSEARCH_BATCH, aggregatable, fetch_aggregated
 from sectool.traffic.detect.spec import Series
 from sectool.traffic.ecs import FIELDS
 
@@ -47,11 +42,6 @@ __all__ = ["DEFAULT_KEY_CHUNK", "DEFAULT_MSEARCH_BATCH", "fetch_series", "series
 
 #: Group keys per search: keeps the ``bool`` clause count far below ``indices.query.bool.max_clause_count``.
 DEFAULT_KEY_CHUNK = 256
-#: Per-group searches per ``_msearch`` request in the aggregated path (the cluster runs them in
-#: parallel; measured flat from 200 to 5,000 on the benchmark, slower at 50).
-DEFAULT_MSEARCH_BATCH = 200
-#: Buckets one aggregated group search may create (``search.max_buckets`` is 65,536).
-GROUP_BUCKET_BUDGET = 60_000
 
 RowKey = tuple[Any, ...]
 
@@ -125,14 +115,11 @@ def fetch_series(
         in epoch milliseconds when ``interval`` is set.
     """
     key_list = list(dict.fromkeys(tuple(k) for k in keys))
-    fields = series_fields(series)
     aggregated: dict[RowKey, dict[str, list[Any]]] = {}
-    if counts is not None and interval is None and _aggregatable(series, fields):
-        cap = min(min(s.limit for s in series), GROUP_BUCKET_BUDGET // len(fields))
-        small = [k for k in key_list if 0 < counts.get(k, cap + 1) <= cap]
-        aggregated = _fetch_aggregated(
+    if counts is not None and interval is None and aggregatable(series, series_fields(series)):
+        aggregated = fetch_aggregated(
             es, index=index, base_query=base_query, group_by=group_by, series=series,
-            keys=small, cap=cap, batch=msearch_batch,
+            keys=key_list, counts=counts, batch=msearch_batch,
         )  # fmt: skip
         key_list = [k for k in key_list if k not in aggregated]
     out = _fetch_hits(
@@ -140,95 +127,6 @@ def fetch_series(
         series=series, keys=key_list, key_chunk=key_chunk, page_size=page_size,
     )  # fmt: skip
     out.update(aggregated)
-    return out
-
-
-def _aggregatable(series: Sequence[Series], fields: Sequence[str]) -> bool:
-    # Histogram keys are doubles: exact for epoch milliseconds and for integers below 2**53.
-    return all(not s.aligned for s in series) and all(FIELDS.get(f) == "long" for f in fields[1:])
-
-
-def _group_search(
-    base_query: Mapping[str, Any], group_by: Sequence[str], key: RowKey, fields: Sequence[str]
-) -> dict[str, Any]:
-    aggs: dict[str, Any] = {
-        "t": {
-            "date_histogram": {
-                "field": "@timestamp",
-                "fixed_interval": "1ms",
-                "min_doc_count": 1,
-                "format": "epoch_millis",
-            }
-        }
-    }
-    for i, f in enumerate(fields[1:]):
-        aggs[f"v{i}"] = {"histogram": {"field": f, "interval": 1, "min_doc_count": 1}}
-    return {
-        "size": 0,
-        "track_total_hits": False,
-        "query": all_of([base_query, pairs_query(group_by, [key])]),
-        "aggs": aggs,
-    }
-
-
-def _expand(buckets: Sequence[Mapping[str, Any]], convert: Any) -> list[Any]:
-    out: list[Any] = []
-    for b in buckets:
-        out.extend([convert(b["key"])] * int(b["doc_count"]))
-    return out
-
-
-def _fetch_aggregated(
-    es: Elasticsearch,
-    *,
-    index: str,
-    base_query: Mapping[str, Any],
-    group_by: Sequence[str],
-    series: Sequence[Series],
-    keys: Sequence[RowKey],
-    cap: int,
-    batch: int,
-) -> dict[RowKey, dict[str, list[Any]]]:
-    """Unaligned series of ``keys`` from per-group aggregations (see the module docstring).
-
-    A group found larger than ``cap`` (events indexed since the first phase counted it) is
-    left out, so the caller fetches it as hits and the ``limit`` still holds.
-    """
-    fields = series_fields(series)
-    out: dict[RowKey, dict[str, list[Any]]] = {}
-    for start in range(0, len(keys), batch):
-        chunk = keys[start : start + batch]
-        searches: list[Mapping[str, Any]] = []
-        for key in chunk:
-            searches += [{}, _group_search(base_query, group_by, key, fields)]
-        resp = call_es(
-            f"series aggregations on {index!r}",
-            es.msearch,
-            index=index,
-            searches=searches,
-            filter_path="responses.aggregations.*.buckets.key,responses.aggregations.*.buckets.doc_count,"
-            "responses.error,responses.status",
-        )
-        responses = resp.get("responses") or []
-        if len(responses) != len(chunk):
-            raise ServiceError(
-                f"Elasticsearch answered {len(responses)} of {len(chunk)} series searches on {index!r}"
-            )
-        for key, item in zip(chunk, responses, strict=True):
-            if "error" in item:
-                err = item["error"]
-                reason = err.get("reason") or err.get("type") if isinstance(err, Mapping) else err
-                raise ServiceError(f"Elasticsearch rejected the series aggregations on {index!r}: {reason}")
-            aggs = item.get("aggregations") or {}
-            stamps = _expand((aggs.get("t") or {}).get("buckets") or [], int)
-            if len(stamps) > cap:
-                continue
-            values = [
-                sorted(_expand((aggs.get(f"v{i}") or {}).get("buckets") or [], float))
-                for i in range(len(fields) - 1)
-            ]
-            columns = {"@timestamp": stamps, **dict(zip(fields[1:], values, strict=True))}
-            out[key] = {f"series:{f}": columns[f] for s in series for f in s.of}
     return out
 
 
