@@ -24,6 +24,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+import orjson
+
 from sectool.errors import InputError
 from sectool.fileio import atomic_open
 from sectool.traffic.ecs import FIELDS, MULTI_VALUED
@@ -35,6 +37,7 @@ if TYPE_CHECKING:
 __all__ = [
     "JSONL_SUFFIXES",
     "PARQUET_SUFFIXES",
+    "canonical_id",
     "document_id",
     "event_id",
     "iter_event_batches",
@@ -143,8 +146,35 @@ def event_id(event: Mapping[str, Any]) -> str:
             canon[key] = value.item()
         else:
             canon[key] = value
-    text = json.dumps(canon, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+    return canonical_id(canon)
+
+
+def canonical_id(canon: Mapping[str, Any]) -> str:
+    """BLAKE2b-128 (hex) of ``json.dumps(canon, sort_keys=True, separators=(",", ":"),
+    ensure_ascii=False)`` encoded as UTF-8: the hash behind :func:`event_id`, for callers that
+    already hold the canonical values (integer ns for timestamps, no ``None``, no source file).
+
+    orjson produces exactly these bytes, several times faster, when every value is a ``str``,
+    an ``int`` or a list of ``str`` and no string needs an escape (then neither encoder writes a
+    backslash, and both sort keys by code point); everything else (floats, escapes, integers
+    beyond 64 bits, lone surrogates) takes the standard library as before, so ids never move.
+    """
+    data: bytes | None = None
+    if all(type(v) is str or type(v) is int or type(v) is list for v in canon.values()):
+        try:
+            data = orjson.dumps(canon, option=orjson.OPT_SORT_KEYS)
+        except TypeError:  # integers beyond 64 bits, lone surrogates, non-str keys
+            data = None
+        if data is not None and (b"\\" in data or not _str_lists(canon)):
+            data = None
+    if data is None:
+        text = json.dumps(canon, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        data = text.encode("utf-8")
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def _str_lists(canon: Mapping[str, Any]) -> bool:
+    return all(type(x) is str for v in canon.values() if type(v) is list for x in v)
 
 
 def document_id(event: Mapping[str, Any]) -> str:

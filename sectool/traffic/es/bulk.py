@@ -4,10 +4,12 @@
   identity of the source record, see :mod:`sectool.traffic.readers.identity`) and is
   sent with ``op_type: create``: indexing the same events again creates nothing and the
   conflicts (409) are counted as *already present*.
-* Events are serialised in the caller's thread and sent as chunks by a few worker threads
-  through ``elasticsearch.helpers.streaming_bulk``, which retries documents rejected with
-  429 with exponential back-off. A chunk whose request fails as a whole (connection refused,
-  timeout, 5xx) is sent again with exponential back-off; the ids make the resend harmless.
+* Events are encoded to ``_bulk`` NDJSON bytes once, in the caller's thread
+  (:func:`sectool.traffic.es.encode.encode`), and the pre-built bodies are posted by a few
+  worker threads (the socket I/O releases the GIL); the per-item answers are read here.
+  Documents rejected with 429 are sent again with exponential back-off. A chunk whose request
+  fails as a whole (connection refused, timeout, 429, 5xx) is sent again with exponential
+  back-off; the ids make the resend harmless.
 * Per-document failures (mapping errors, ...) are counted as *rejected*, with the first few
   reasons kept for the summary; they are never swallowed.
 * When the cluster stays unreachable after the retries, :class:`ServiceError` says how many
@@ -22,10 +24,11 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sectool.errors import ServiceError
 from sectool.traffic.ecs import nest
+from sectool.traffic.es.encode import encode
 from sectool.traffic.es.template import index_name
 from sectool.traffic.localstore import document_id, to_json_value
 
@@ -36,6 +39,12 @@ __all__ = ["BulkIndexer", "BulkStats", "to_action"]
 
 #: How many rejection reasons the summary keeps.
 MAX_REASONS = 5
+#: Documents per bulk request: 5,000 ECS events are ~3.5 MB, well under ``max_chunk_bytes``;
+#: the node's throughput grows up to about this size (bench/ingest.md).
+DEFAULT_CHUNK_SIZE = 5000
+#: Bulk requests in flight: enough to keep the node's write threads busy while the client
+#: encodes the next chunk.
+DEFAULT_WORKERS = 4
 
 
 @dataclass
@@ -78,6 +87,16 @@ class _Retry:
     max_backoff: float
 
 
+#: Only what the answer is read for: a 5,000-item answer shrinks from ~1 MB to ~0.1 MB.
+_FILTER_PATH = "errors,items.*.status,items.*.error.type,items.*.error.reason"
+
+
+class _Doc(NamedTuple):
+    target: str  # the index
+    doc_id: str
+    data: bytes
+
+
 class BulkIndexer:
     """Collects events and indexes them in chunks; use as a context manager or call :meth:`close`.
 
@@ -98,9 +117,9 @@ class BulkIndexer:
         prefix: str,
         *,
         url: str = "",
-        chunk_size: int = 2000,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
         max_chunk_bytes: int = 20 * 1024 * 1024,
-        workers: int = 2,
+        workers: int = DEFAULT_WORKERS,
         max_retries: int = 5,
         initial_backoff: float = 1.0,
         max_backoff: float = 30.0,
@@ -118,78 +137,95 @@ class BulkIndexer:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sectool-bulk")
         self._inflight: deque[Future[None]] = deque()
         self._max_inflight = workers * 2
-        self._buffer: list[dict[str, Any]] = []
+        self._buffer: list[_Doc] = []
+        self._buffer_bytes = 0
         self.indices: set[str] = set()
 
     def add(self, event: Mapping[str, Any]) -> None:
-        action = to_action(self.prefix, event)
-        self.indices.add(action["_index"])
-        self._buffer.append(action)
+        index, doc_id, data = encode(self.prefix, event)
+        if index not in self.indices:
+            self.indices.add(index)
+        if self._buffer_bytes + len(data) > self.max_chunk_bytes and self._buffer:
+            self._submit()
+        self._buffer.append(_Doc(index, doc_id, data))
+        self._buffer_bytes += len(data)
         if len(self._buffer) >= self.chunk_size:
             self._submit()
 
     def _submit(self) -> None:
-        chunk, self._buffer = self._buffer, []
+        chunk, self._buffer, self._buffer_bytes = self._buffer, [], 0
         if not chunk:
             return
         while len(self._inflight) >= self._max_inflight:
             self._inflight.popleft().result()  # back-pressure; re-raises a worker's ServiceError
         self._inflight.append(self._pool.submit(self._send, chunk))
 
-    def _send(self, chunk: list[dict[str, Any]]) -> None:
-        from elasticsearch import ApiError, ConnectionError, ConnectionTimeout, TransportError
-        from elasticsearch.helpers import BulkIndexError, streaming_bulk
+    def _send(self, chunk: list[_Doc]) -> None:
+        from elasticsearch import ApiError, TransportError
 
-        delay = self.retry.initial_backoff
-        attempt = 0
-        while True:
-            pending = {a["_id"]: a for a in chunk}
+        request_delay = too_many_delay = self.retry.initial_backoff
+        request_failures = too_many_rounds = 0
+        pending = chunk
+        while pending:
             try:
-                for ok, item in streaming_bulk(
-                    self.client,
-                    list(pending.values()),
-                    chunk_size=len(pending),
-                    max_chunk_bytes=self.max_chunk_bytes,
-                    raise_on_error=False,
-                    max_retries=self.retry.attempts,
-                    initial_backoff=self.retry.initial_backoff,
-                    max_backoff=self.retry.max_backoff,
-                ):
-                    result = item.get("create", item)
-                    pending.pop(result.get("_id"), None)
-                    self._record(ok, result)
-                return
-            except (ConnectionError, ConnectionTimeout, TransportError, ApiError, BulkIndexError) as exc:
+                body: Any = b"".join(d.data for d in pending)  # pre-serialised NDJSON passes through
+                answer = self.client.bulk(operations=body, filter_path=_FILTER_PATH).body
+            except (TransportError, ApiError) as exc:
                 status = getattr(exc, "status_code", None) or getattr(
                     getattr(exc, "meta", None), "status", None
                 )
                 retryable = status is None or status == 429 or (isinstance(status, int) and status >= 500)
-                attempt += 1
-                if not retryable or attempt > self.retry.attempts:
+                request_failures += 1
+                if not retryable or request_failures > self.retry.attempts:
                     raise ServiceError(
                         f"Elasticsearch at {self.url or 'the cluster'} failed during bulk indexing "
-                        f"({_describe(exc)}) after {attempt - 1} retries; {self.stats.indexed} events were "
-                        "indexed before; run the same command again to finish (ingest is idempotent)"
+                        f"({_describe(exc)}) after {request_failures - 1} retries; {self.stats.indexed} "
+                        "events were indexed before; run the same command again to finish "
+                        "(ingest is idempotent)"
                     ) from exc
-                chunk = list(pending.values())  # what has no answer yet; resending is harmless
-                self.sleep(delay)
-                delay = min(delay * 2, self.retry.max_backoff)
+                self.sleep(request_delay)  # the same documents again: none of them has an answer
+                request_delay = min(request_delay * 2, self.retry.max_backoff)
+                continue
+            last_round = too_many_rounds >= self.retry.attempts
+            pending = self._record(pending, answer, retry_429=not last_round)
+            if pending:
+                too_many_rounds += 1
+                self.sleep(too_many_delay)
+                too_many_delay = min(too_many_delay * 2, self.retry.max_backoff)
 
-    def _record(self, ok: bool, result: Mapping[str, Any]) -> None:
+    def _record(self, docs: list[_Doc], answer: Mapping[str, Any], *, retry_429: bool) -> list[_Doc]:
+        """Count the answers of ``docs``; returns the documents to send again (429s)."""
+        if not answer.get("errors"):
+            with self._lock:
+                self.stats.indexed += len(docs)
+            return []
+        items = answer.get("items") or []
+        if len(items) != len(docs):
+            raise ServiceError(
+                f"Elasticsearch at {self.url or 'the cluster'} answered {len(items)} items "
+                f"for {len(docs)} documents; run the same command again (ingest is idempotent)"
+            )
+        again: list[_Doc] = []
         with self._lock:
-            if ok:
-                self.stats.indexed += 1
-                return
-            status = result.get("status")
-            error = result.get("error") or {}
-            etype = error.get("type") if isinstance(error, dict) else str(error)
-            if status == 409 or etype == "version_conflict_engine_exception":
-                self.stats.already_present += 1
-                return
-            self.stats.rejected += 1
-            if len(self.stats.reasons) < MAX_REASONS:
-                reason = error.get("reason") if isinstance(error, dict) else str(error)
-                self.stats.reasons.append(f"{result.get('_index')}/{result.get('_id')}: {etype}: {reason}")
+            stats = self.stats
+            for doc, item in zip(docs, items, strict=True):
+                result: Mapping[str, Any] = next(iter(item.values()), {}) if isinstance(item, dict) else {}
+                status = result.get("status", 0)
+                if 200 <= status < 300:
+                    stats.indexed += 1
+                    continue
+                error = result.get("error") or {}
+                etype = error.get("type") if isinstance(error, dict) else str(error)
+                if status == 409 or etype == "version_conflict_engine_exception":
+                    stats.already_present += 1
+                elif status == 429 and retry_429:
+                    again.append(doc)
+                else:
+                    stats.rejected += 1
+                    if len(stats.reasons) < MAX_REASONS:
+                        reason = error.get("reason") if isinstance(error, dict) else str(error)
+                        stats.reasons.append(f"{doc.target}/{doc.doc_id}: {etype}: {reason}")
+        return again
 
     def flush(self) -> None:
         """Send what is buffered and wait for every chunk in flight."""

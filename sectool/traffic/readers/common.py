@@ -16,7 +16,7 @@ from sectool.errors import InputError
 from sectool.traffic.readers.community_id import community_id
 from sectool.traffic.readers.options import DirectionClassifier, ReadReport
 
-__all__ = ["complete", "lines", "open_maybe_gzip", "packed", "parse_time"]
+__all__ = ["complete", "decoded", "lines", "open_maybe_gzip", "packed", "parse_time", "raw_lines"]
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _PROTO_NUMBERS = {"tcp": 6, "udp": 17, "icmp": 1, "ipv6-icmp": 58, "icmp6": 58, "sctp": 132}
@@ -43,6 +43,32 @@ def lines(
     TSV, where a value cut short can still look valid). A damaged gzip stream is reported at the
     line where decompression failed. ``report.position`` follows the bytes read from disk.
     """
+    for number, raw in raw_lines(path, report=report):
+        text = decoded(path, number, raw, require_line_end=require_line_end)
+        if text is not None:
+            yield number, text
+
+
+def decoded(path: Path, number: int, raw: bytes, *, require_line_end: bool = False) -> str | None:
+    """The text of line ``number`` (as :func:`raw_lines` gives it) without its line end, or
+    ``None`` when it is blank; :class:`InputError` when it is not UTF-8 (or cut off, see
+    :func:`lines`)."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text at byte {exc.start} of the line", file=path, line=number) from exc
+    if require_line_end and not text.endswith("\n") and text.strip():
+        raise InputError(
+            "the last line is cut off (no line end at the end of the file)", file=path, line=number
+        )
+    text = text.rstrip("\r\n")
+    return text if text.strip() else None
+
+
+def raw_lines(path: Path, *, report: ReadReport | None = None) -> Iterator[tuple[int, bytes]]:
+    """``(line number, bytes with the line end)`` of every line of a file (plain or gzip), blank
+    ones included; the bytes-level half of :func:`lines`, for readers whose parser takes bytes
+    (orjson) and decode only what they must report."""
     try:
         raw_fh = path.open("rb")
     except OSError as exc:
@@ -52,24 +78,20 @@ def lines(
         raw_fh.seek(0)
         fh = cast(IO[bytes], gzip.GzipFile(fileobj=raw_fh, mode="rb")) if compressed else raw_fh
         try:
-            yield from _numbered(path, raw_fh, fh, compressed, require_line_end, report)
+            yield from _numbered(path, raw_fh, fh, compressed, report)
         finally:
             fh.close()
 
 
 def _numbered(
-    path: Path,
-    raw_fh: IO[bytes],
-    fh: IO[bytes],
-    compressed: bool,
-    require_line_end: bool,
-    report: ReadReport | None,
-) -> Iterator[tuple[int, str]]:
+    path: Path, raw_fh: IO[bytes], fh: IO[bytes], compressed: bool, report: ReadReport | None
+) -> Iterator[tuple[int, bytes]]:
     number = 0
     position = 0
+    readline = fh.readline
     while True:
         try:
-            raw = fh.readline()
+            raw = readline()
         except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
             raise InputError(
                 f"damaged gzip data after line {number}: {exc}", file=path, line=number + 1
@@ -80,19 +102,7 @@ def _numbered(
         if report is not None:
             position = raw_fh.tell() if compressed else position + len(raw)
             report.position = position
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise InputError(
-                f"not UTF-8 text at byte {exc.start} of the line", file=path, line=number
-            ) from exc
-        if require_line_end and not text.endswith("\n") and text.strip():
-            raise InputError(
-                "the last line is cut off (no line end at the end of the file)", file=path, line=number
-            )
-        text = text.rstrip("\r\n")
-        if text.strip():
-            yield number, text
+        yield number, raw
 
 
 def parse_time(value: Any) -> datetime:

@@ -9,6 +9,12 @@ warning per file that lists them. ECS's own list-of-objects shape of ``dns.answe
 (``[{"data": ...}]``) and ECS arrays of ``event.category``/``event.type`` are accepted (see
 :data:`ARRAY_FIELDS`). Events are taken as they are: the
 site label only fills ``sectool.site``/``observer.name`` where they are unset.
+
+Speed: a line is parsed with orjson and converted by :func:`_fast_event`, one loop over the keys
+with a precomputed check per field. Whatever that loop does not handle with certainty (floats,
+booleans, objects in lists, ECS ``dns.answers`` objects, a bad value, invalid JSON, orjson's
+limits) goes through the standard library's parser and :func:`_parse`, the reference path, which
+accepts the same and reports errors with the same words: the fast path decides nothing alone.
 """
 
 from __future__ import annotations
@@ -19,11 +25,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from sectool.errors import InputError
 from sectool.traffic.ecs import FIELDS, MULTI_VALUED, flatten
-from sectool.traffic.localstore import event_id
-from sectool.traffic.readers.common import lines, parse_time
-from sectool.traffic.readers.identity import identified, source_id, time_ns
+from sectool.traffic.localstore import canonical_id
+from sectool.traffic.readers.common import decoded, parse_time, raw_lines
+from sectool.traffic.readers.identity import SourceEvent, source_id, time_ns
 from sectool.traffic.readers.options import ReaderOptions, ReadReport
 from sectool.traffic.readers.values import canonical_ip
 
@@ -87,9 +95,16 @@ def validate_value(field: str, value: Any) -> Any:
 
 
 def _doc_id(event: dict[str, Any]) -> str:
-    """``event.id`` (made unique per record, see :mod:`.identity`) or the hash of the document."""
+    """``event.id`` (made unique per record, see :mod:`.identity`) or the hash of the document
+    (:func:`sectool.traffic.localstore.event_id` of the validated event)."""
     if event.get("event.id") is None:
-        return event_id(event)
+        canon = dict(event)
+        canon.pop("sectool.source_file", None)
+        for key in _DATES:
+            value = canon.get(key)
+            if value is not None:
+                canon[key] = time_ns(value)
+        return canonical_id(canon)
     keys = ("event.id", "event.dataset", "event.kind", "event.category", "event.type")
     parts = [event.get(k) for k in keys]
     parts += [time_ns(event["@timestamp"]), event.get("dns.id"), event.get("dns.question.name")]
@@ -101,14 +116,29 @@ def read_ndjson(
 ) -> Iterator[dict[str, Any]]:
     """Validated flat events of an ECS NDJSON file."""
     dropped: dict[str, None] = {}
+    label_items = list(labels.items())
+    loads = orjson.loads
     try:
-        for lineno, text in lines(path, report=report):
+        for lineno, raw in raw_lines(path, report=report):
+            event: dict[str, Any] | None = None
+            try:
+                doc = loads(raw)
+            except orjson.JSONDecodeError:
+                doc = None  # blank, not UTF-8, not JSON, or beyond orjson: the reference path decides
+            else:
+                if type(doc) is dict:
+                    event = _fast_event(doc, dropped)
+            if event is None:
+                text = decoded(path, lineno, raw)
+                if text is None:
+                    continue
+                event = _parse(path, lineno, text, dropped)
             report.lines += 1
-            event = _parse(path, lineno, text, dropped)
             doc_id = _doc_id(event)
-            for key, value in labels.items():
-                event.setdefault(key, value)
-            yield identified(event, doc_id)
+            for key, value in label_items:
+                if key not in event:
+                    event[key] = value
+            yield SourceEvent(event, doc_id)
     finally:
         if dropped:
             names = list(dropped)
@@ -116,6 +146,103 @@ def read_ndjson(
             report.warn(f"{path}: {len(names)} fields outside sectool's ECS list were dropped: {shown}")
 
 
+# ------------------------------------------------------------------------------- the fast path
+#: What :func:`_fast_event` checks per field.
+_KEYWORD, _IP, _LONG, _PORT, _COUNT, _DATE, _MULTI, _ARRAY = range(8)
+
+
+def _check(field: str, kind: str) -> int:
+    if field in MULTI_VALUED:
+        return _MULTI
+    if field in ARRAY_FIELDS:
+        return _ARRAY
+    if kind == "date":
+        return _DATE
+    if kind == "long":
+        return _PORT if field in _PORTS else _COUNT if field in _COUNTS else _LONG
+    return _IP if kind == "ip" else _KEYWORD
+
+
+_CHECKS: dict[str, int] = {f: _check(f, k) for f, k in FIELDS.items()}
+_DATES = tuple(f for f, k in FIELDS.items() if k == "date")
+#: Names outside :data:`FIELDS` already known to be droppable (no parent is a field); bounded,
+#: since names come from hostile input.
+_DROPPABLE: set[str] = set()
+_EPOCH_MS = 1000
+
+
+def _fast_event(doc: dict[str, Any], dropped: dict[str, None]) -> dict[str, Any] | None:
+    """The validated flat event of a parsed line, or ``None`` when the line needs the reference
+    path :func:`_parse` (anything unusual, including every error)."""
+    for value in doc.values():
+        if type(value) is dict:
+            dns = doc.get("dns")
+            if type(dns) is dict and "answers" in dns:
+                return None  # ECS list-of-objects answers: the reference path reshapes them
+            doc = flatten(doc)
+            break
+    event: dict[str, Any] = {}
+    try:
+        for key, value in doc.items():
+            check = _CHECKS.get(key)
+            if check is None:
+                if key not in _DROPPABLE:
+                    if any(p in FIELDS for p in _parents(key)):
+                        return None  # an object where a value belongs: an error
+                    if len(_DROPPABLE) < 10_000:
+                        _DROPPABLE.add(key)
+                dropped.setdefault(key, None)
+                continue
+            vtype = type(value)
+            if vtype is str:
+                if check in (_KEYWORD, _ARRAY):
+                    event[key] = value
+                elif check == _IP:
+                    event[key] = canonical_ip(value)
+                elif check == _DATE:
+                    event[key] = parse_time(value)
+                elif check == _MULTI:
+                    event[key] = [value]
+                else:
+                    return None
+            elif vtype is int:
+                if check == _KEYWORD:
+                    event[key] = str(value)
+                elif check == _LONG:
+                    event[key] = value
+                elif check == _PORT:
+                    if not 0 <= value <= 65535:
+                        return None
+                    event[key] = value
+                elif check == _COUNT:
+                    if value < 0:
+                        return None
+                    event[key] = value
+                elif check == _DATE:
+                    event[key] = datetime.fromtimestamp(value / _EPOCH_MS, tz=UTC)
+                else:
+                    return None
+            elif value is None:
+                continue
+            elif vtype is list and (check in (_MULTI, _ARRAY)):
+                if not all(type(v) is str for v in value):
+                    return None
+                if check == _MULTI:
+                    event[key] = list(value)
+                else:
+                    one = _one_of(key, value)
+                    if one is not None:
+                        event[key] = one
+            else:
+                return None  # floats, booleans, objects: the reference path
+    except (ValueError, TypeError, OverflowError, OSError):
+        return None  # the reference path reports it with file, line and field
+    if "@timestamp" not in event:
+        return None
+    return event
+
+
+# -------------------------------------------------------------------------- the reference path
 def _parse(path: Path, lineno: int, text: str, dropped: dict[str, None]) -> dict[str, Any]:
     try:
         doc = json.loads(text)

@@ -1,0 +1,129 @@
+"""One flat event -> the bytes of its ``_bulk`` ``create`` action and document, in one pass.
+
+:func:`encode` is the hot path of ``sectool traffic ingest``: it replaces ``to_action`` (dates to
+ISO text, a second canonical pass for the id, :func:`sectool.traffic.ecs.nest`) followed by the
+client's JSON encoding of every action with a single walk over the event that converts each
+value and places it in the nested document, and orjson for the bytes. The result is exactly
+what :func:`sectool.traffic.es.bulk.to_action` describes (same index, same id, a ``_source``
+that decodes to the same document): events with values outside the fast path's types (floats,
+booleans, numpy scalars, ``pandas.Timestamp``, timestamps as text, integers beyond 64 bits) are
+encoded through ``to_action`` and the standard library as before.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
+
+import orjson
+
+from sectool.traffic.ecs import FIELDS, MULTI_VALUED
+from sectool.traffic.localstore import document_id
+
+__all__ = ["Encoded", "encode", "iso_utc"]
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+#: How a field's value is converted: 0 as it is, 1 a date (ISO 8601 Z text), 2 a list of text.
+_AS_IS, _DATE, _LIST = 0, 1, 2
+_CONVERT: dict[str, int] = {
+    k: (_LIST if k in MULTI_VALUED else _DATE if t == "date" else _AS_IS) for k, t in FIELDS.items()
+}
+
+
+def _split(key: str) -> tuple[str | None, str, tuple[str, ...]]:
+    """``(parent, leaf, deeper parents)`` of a dotted name, as :func:`sectool.traffic.ecs.nest`
+    splits it (``@timestamp`` and other ``@`` names stay whole)."""
+    if key.startswith("@") or "." not in key:
+        return None, key, ()
+    parts = key.split(".")
+    return parts[0], parts[-1], tuple(parts[1:-1])
+
+
+#: The split of every known field, computed once; other names are split per event (no cache:
+#: they come from library callers and may be unbounded).
+_PATHS: dict[str, tuple[str | None, str, tuple[str, ...]]] = {k: _split(k) for k in FIELDS}
+
+
+class Encoded(NamedTuple):
+    """One encoded document."""
+
+    target: str  # the index
+    doc_id: str
+    #: The action line and the document line, each ending with ``\\n``.
+    data: bytes
+
+
+def iso_utc(value: datetime) -> str | None:
+    """``localstore.iso_z`` of an aware ``datetime`` (microseconds, ``Z``), or ``None`` when the
+    value is not a plain aware ``datetime`` of the years 1000-9999 (the caller falls back)."""
+    if type(value) is not datetime or value.tzinfo is None:
+        return None
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    if value.year < 1000:  # strftime("%Y") does not pad years below 1000; isoformat does
+        return None
+    return value.isoformat(timespec="microseconds")[:-6] + "Z"
+
+
+def encode(prefix: str, event: Mapping[str, Any]) -> Encoded:
+    """The ``create`` action and document of one flat event as ``_bulk`` NDJSON bytes."""
+    doc: dict[str, Any] = {}
+    stamp: str | None = None
+    for key, value in event.items():
+        if value is None:
+            continue
+        kind = _CONVERT.get(key, _AS_IS)
+        vtype = type(value)
+        if kind == _AS_IS:
+            if vtype is not str and vtype is not int:
+                return _slow(prefix, event)
+        elif kind == _DATE:
+            value = iso_utc(value)
+            if value is None:
+                return _slow(prefix, event)
+            if key == "@timestamp":
+                stamp = value
+        elif vtype is list and all(type(v) is str for v in value):
+            value = list(value)
+        else:
+            return _slow(prefix, event)
+        path = _PATHS.get(key) or _split(key)
+        parent = path[0]
+        if parent is None:
+            doc[key] = value
+            continue
+        node = doc.get(parent)
+        if type(node) is not dict:
+            node = doc[parent] = {}
+        for part in path[2]:
+            child = node.get(part)
+            if type(child) is not dict:
+                child = node[part] = {}
+            node = child
+        node[path[1]] = value
+    if stamp is None:
+        return _slow(prefix, event)  # no @timestamp: let to_action raise as before
+    try:
+        source = orjson.dumps(doc)
+    except TypeError:  # an integer beyond 64 bits (ES rejects it; send it as before)
+        return _slow(prefix, event)
+    index = f"{prefix}-{stamp[0:4]}.{stamp[5:7]}.{stamp[8:10]}"
+    doc_id = document_id(event)
+    action = orjson.dumps({"create": {"_index": index, "_id": doc_id}})
+    return Encoded(index, doc_id, b"%b\n%b\n" % (action, source))
+
+
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def _slow(prefix: str, event: Mapping[str, Any]) -> Encoded:
+    """The general path: ``to_action`` and the standard library's JSON encoder."""
+    from sectool.traffic.es.bulk import to_action
+
+    action = to_action(prefix, event)
+    line = _dumps({"create": {"_index": action["_index"], "_id": action["_id"]}})
+    data = f"{line}\n{_dumps(action['_source'])}\n".encode("utf-8", "surrogatepass")
+    return Encoded(action["_index"], action["_id"], data)
