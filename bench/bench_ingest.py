@@ -250,19 +250,14 @@ def run_sectool(url: str, events: Path, prefix: str, chunk: int, workers: int, r
 
 
 def client_only(events: Path, limit: int) -> float:
-    """Events/s of sectool's client side alone (read, validate, to_action, serialise), no node."""
-    from elastic_transport import JsonSerializer
-
-    from sectool.traffic.es.bulk import to_action
+    """Events/s of sectool's client side alone (read, validate, encode to ``_bulk`` bytes), no node."""
+    from sectool.traffic.es.encode import encode
     from sectool.traffic.readers import read_events
 
-    dumps = JsonSerializer().dumps
     t0 = time.perf_counter()
     n = 0
     for event in itertools.islice(read_events(events), limit):
-        a = to_action("p", event)
-        dumps({"create": {"_index": a["_index"], "_id": a["_id"]}})
-        dumps(a["_source"])
+        encode("p", event)
         n += 1
     return n / (time.perf_counter() - t0)
 
@@ -372,7 +367,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         limit = min(n, 20_000 if smoke else 200_000)
         prep_rate = client_only(events, limit)
         print(
-            "sectool client side alone (read + validate + to_action + JSON, no node): "
+            "sectool client side alone (read + validate + encode to _bulk bytes, no node): "
             f"{prep_rate:,.0f} events/s"
         )
         result: dict[str, Any] = {

@@ -149,7 +149,7 @@ def event_id(event: Mapping[str, Any]) -> str:
     return canonical_id(canon)
 
 
-def canonical_id(canon: Mapping[str, Any]) -> str:
+def canonical_id(canon: Mapping[str, Any], *, checked: bool = False) -> str:
     """BLAKE2b-128 (hex) of ``json.dumps(canon, sort_keys=True, separators=(",", ":"),
     ensure_ascii=False)`` encoded as UTF-8: the hash behind :func:`event_id`, for callers that
     already hold the canonical values (integer ns for timestamps, no ``None``, no source file).
@@ -158,14 +158,18 @@ def canonical_id(canon: Mapping[str, Any]) -> str:
     an ``int`` or a list of ``str`` and no string needs an escape (then neither encoder writes a
     backslash, and both sort keys by code point); everything else (floats, escapes, integers
     beyond 64 bits, lone surrogates) takes the standard library as before, so ids never move.
+    ``checked=True`` says the caller guarantees those value types (a validating reader), which
+    skips checking them here.
     """
     data: bytes | None = None
-    if all(type(v) is str or type(v) is int or type(v) is list for v in canon.values()):
+    if checked or (
+        all(type(v) is str or type(v) is int or type(v) is list for v in canon.values()) and _str_lists(canon)
+    ):
         try:
             data = orjson.dumps(canon, option=orjson.OPT_SORT_KEYS)
         except TypeError:  # integers beyond 64 bits, lone surrogates, non-str keys
             data = None
-        if data is not None and (b"\\" in data or not _str_lists(canon)):
+        if data is not None and b"\\" in data:
             data = None
     if data is None:
         text = json.dumps(canon, sort_keys=True, separators=(",", ":"), ensure_ascii=False)

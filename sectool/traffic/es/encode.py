@@ -65,7 +65,16 @@ def iso_utc(value: datetime) -> str | None:
         value = value.astimezone(UTC)
     if value.year < 1000:  # strftime("%Y") does not pad years below 1000; isoformat does
         return None
-    return value.isoformat(timespec="microseconds")[:-6] + "Z"
+    # %-formatting is about twice as fast as isoformat() or strftime() on an aware datetime
+    return "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ" % (  # noqa: UP031
+        value.year,
+        value.month,
+        value.day,
+        value.hour,
+        value.minute,
+        value.second,
+        value.microsecond,
+    )
 
 
 def encode(prefix: str, event: Mapping[str, Any]) -> Encoded:

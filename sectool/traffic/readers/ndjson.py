@@ -104,7 +104,7 @@ def _doc_id(event: dict[str, Any]) -> str:
             value = canon.get(key)
             if value is not None:
                 canon[key] = time_ns(value)
-        return canonical_id(canon)
+        return canonical_id(canon, checked=True)  # validated: str, int, lists of str
     keys = ("event.id", "event.dataset", "event.kind", "event.category", "event.type")
     parts = [event.get(k) for k in keys]
     parts += [time_ns(event["@timestamp"]), event.get("dns.id"), event.get("dns.question.name")]
