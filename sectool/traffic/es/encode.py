@@ -13,7 +13,8 @@ encoded through ``to_action`` and the standard library as before.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import operator
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
@@ -79,6 +80,125 @@ def iso_utc(value: datetime) -> str | None:
 
 def encode(prefix: str, event: Mapping[str, Any]) -> Encoded:
     """The ``create`` action and document of one flat event as ``_bulk`` NDJSON bytes."""
+    signature = (tuple(event), tuple(map(type, event.values())))
+    plan = _PLANS.get(signature, _UNPLANNED)
+    if plan is _UNPLANNED:
+        plan = _plan(*signature)
+        if len(_PLANS) < _MAX_PLANS:  # bounded: shapes come from hostile input too
+            _PLANS[signature] = plan
+    if plan is None:
+        return _encode_each(prefix, event)
+    vals = list(plan.getter(event))
+    for i in plan.dates:
+        iso = iso_utc(vals[i])
+        if iso is None:
+            return _slow(prefix, event)
+        vals[i] = iso
+    lists = []
+    for i in plan.lists:
+        items = vals[i]
+        if not all(type(v) is str for v in items):
+            return _slow(prefix, event)
+        lists.append((i, items))
+        vals[i] = 0  # a placeholder without commas; the list is encoded on its own below
+    try:
+        array = orjson.dumps(vals)
+    except TypeError:  # an integer beyond 64 bits (ES rejects it; send it as before)
+        return _slow(prefix, event)
+    parts = array[1:-1].split(b",")
+    if len(parts) != len(vals):  # a comma inside a text value: the per-field path
+        return _encode_each(prefix, event)
+    for i, items in lists:
+        parts[i] = orjson.dumps(items)
+    source = plan.template % tuple(parts)
+    stamp = vals[plan.stamp]
+    index = f"{prefix}-{stamp[0:4]}.{stamp[5:7]}.{stamp[8:10]}"
+    doc_id = document_id(event)
+    action = orjson.dumps({"create": {"_index": index, "_id": doc_id}})
+    return Encoded(index, doc_id, b"%b\n%b\n" % (action, source))
+
+
+# ------------------------------------------------------------------------------ shape plans
+#: An event's *signature* is its keys and the types of its values, in order. Events of one input
+#: share a few signatures, so what depends only on the signature is worked out once per
+#: signature (a :class:`_Plan`): which values to convert, and the nested document as a byte
+#: template with one ``%b`` slot per value, in the order :func:`sectool.traffic.ecs.nest` gives.
+#: The values are then serialised by one ``orjson.dumps`` of their list, which is split at its
+#: commas (when no text value holds a comma, the count says so) and put into the slots: the
+#: bytes orjson would write for the nested document, without building it.
+_Signature = tuple[tuple[str, ...], tuple[type, ...]]
+_MAX_PLANS = 4096
+_UNPLANNED: Any = object()
+
+
+class _Plan(NamedTuple):
+    getter: Callable[[Mapping[str, Any]], Any]
+    dates: tuple[int, ...]
+    lists: tuple[int, ...]
+    stamp: int
+    template: bytes
+
+
+_PLANS: dict[_Signature, _Plan | None] = {}
+
+
+class _Leaf(NamedTuple):
+    key: str
+
+
+def _plan(keys: tuple[str, ...], types: tuple[type, ...]) -> _Plan | None:
+    """The plan of a signature, or ``None`` when its events take the per-field path."""
+    present: list[str] = []
+    for key, vtype in zip(keys, types, strict=True):
+        if vtype is type(None):
+            continue
+        kind = _CONVERT.get(key, _AS_IS)
+        allowed = (str, int) if kind == _AS_IS else (datetime,) if kind == _DATE else (list,)
+        if vtype not in allowed:
+            return None
+        present.append(key)
+    if "@timestamp" not in present:
+        return None
+    tree: dict[str, Any] = {}  # nest() replayed on the names, so the shape is nest()'s own
+    for key in present:
+        parent, leaf, deeper = _PATHS.get(key) or _split(key)
+        node = tree
+        for part in (parent, *deeper) if parent is not None else ():
+            child = node.get(part)
+            if type(child) is not dict:
+                child = node[part] = {}
+            node = child
+        node[leaf] = _Leaf(key)
+    order: list[str] = []
+    template = _template(tree, order)
+    if len(order) != len(present):  # a value overwritten by an object (``dns`` and ``dns.id``)
+        return None
+    single = order[0]
+    getter = operator.itemgetter(*order) if len(order) > 1 else lambda e: (e[single],)
+    return _Plan(
+        getter,
+        tuple(i for i, k in enumerate(order) if _CONVERT.get(k) == _DATE),
+        tuple(i for i, k in enumerate(order) if _CONVERT.get(k) == _LIST),
+        order.index("@timestamp"),
+        template,
+    )
+
+
+def _template(node: dict[str, Any], order: list[str]) -> bytes:
+    """``{"name":%b,"obj":{...}}`` for ``node``; the leaves' keys are appended to ``order``."""
+    members = []
+    for name, child in node.items():
+        label = orjson.dumps(name).replace(b"%", b"%%") + b":"
+        if isinstance(child, _Leaf):
+            order.append(child.key)
+            members.append(label + b"%b")
+        else:
+            members.append(label + _template(child, order))
+    return b"{" + b",".join(members) + b"}"
+
+
+def _encode_each(prefix: str, event: Mapping[str, Any]) -> Encoded:
+    """The per-field path: events whose signature has no plan, or with a comma in a text."""
     doc: dict[str, Any] = {}
     stamp: str | None = None
     for key, value in event.items():

@@ -20,10 +20,11 @@ accepts the same and reports errors with the same words: the fast path decides n
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import operator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple, cast
 
 import orjson
 
@@ -102,8 +103,11 @@ def _doc_id(event: dict[str, Any]) -> str:
         canon.pop("sectool.source_file", None)
         for key in _DATES:
             value = canon.get(key)
-            if value is not None:
-                canon[key] = time_ns(value)
+            if value is not None:  # integer ns, as localstore._epoch_ns (aware: no astimezone needed)
+                delta = value - _EPOCH
+                canon[key] = (
+                    delta.days * 86_400 + delta.seconds
+                ) * 1_000_000_000 + delta.microseconds * 1_000
         return canonical_id(canon, checked=True)  # validated: str, int, lists of str
     keys = ("event.id", "event.dataset", "event.kind", "event.category", "event.type")
     parts = [event.get(k) for k in keys]
@@ -147,7 +151,10 @@ def read_ndjson(
 
 
 # ------------------------------------------------------------------------------- the fast path
-#: What :func:`_fast_event` checks per field.
+#: A parsed line's *signature* is its keys and the types of its values, in order; the lines of a
+#: file share a few. What to do with each value depends only on the signature, so it is worked
+#: out once per signature (a :class:`_Plan`) and a line then costs a few C-level operations plus
+#: the checks that depend on the values (addresses, timestamps, port and count ranges).
 _KEYWORD, _IP, _LONG, _PORT, _COUNT, _DATE, _MULTI, _ARRAY = range(8)
 
 
@@ -165,81 +172,149 @@ def _check(field: str, kind: str) -> int:
 
 _CHECKS: dict[str, int] = {f: _check(f, k) for f, k in FIELDS.items()}
 _DATES = tuple(f for f, k in FIELDS.items() if k == "date")
-#: Names outside :data:`FIELDS` already known to be droppable (no parent is a field); bounded,
-#: since names come from hostile input.
-_DROPPABLE: set[str] = set()
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _EPOCH_MS = 1000
+_MAX_PLANS = 4096
+_FLATTEN: Any = object()  # the plan of a signature with objects: flatten the line first
+_UNSEEN: Any = object()
+
+
+class _Plan(NamedTuple):
+    remove: tuple[str, ...]  # unset values and names outside FIELDS
+    unknown: tuple[str, ...]  # the names outside FIELDS (reported as dropped)
+    ips: tuple[str, ...]
+    dates: tuple[str, ...]  # ISO 8601 text
+    dates_ms: tuple[str, ...]  # epoch milliseconds
+    texts: tuple[str, ...]  # keywords given as integers
+    ports: Callable[[dict[str, Any]], tuple[int, ...]] | None
+    counts: Callable[[dict[str, Any]], tuple[int, ...]] | None
+    singles: tuple[str, ...]  # multi-valued fields given one text
+    lists: tuple[str, ...]  # multi-valued fields given a list
+    arrays: tuple[str, ...]  # ECS arrays (event.category/type) given a list
+
+
+_PLANS: dict[tuple[tuple[str, ...], tuple[type, ...]], _Plan | None] = {}
+
+
+def _getter(keys: list[str]) -> Callable[[dict[str, Any]], tuple[int, ...]] | None:
+    if not keys:
+        return None
+    if len(keys) == 1:
+        one = keys[0]
+        return lambda doc: (doc[one],)
+    return cast(Callable[[dict[str, Any]], tuple[int, ...]], operator.itemgetter(*keys))
+
+
+def _plan(keys: tuple[str, ...], types: tuple[type, ...]) -> _Plan | None:
+    """The plan of a signature; ``None`` when its lines take the reference path."""
+    if dict in types:
+        return cast(_Plan, _FLATTEN)
+    lists: dict[str, list[str]] = {n: [] for n in _Plan._fields}
+    present = False
+    for key, vtype in zip(keys, types, strict=True):
+        check = _CHECKS.get(key)
+        if check is None:
+            if any(p in FIELDS for p in _parents(key)):
+                return None  # an object where a value belongs: an error
+            lists["remove"].append(key)
+            lists["unknown"].append(key)
+            continue
+        if vtype is type(None):
+            lists["remove"].append(key)
+            continue
+        present = present or key == "@timestamp"
+        target = _TARGETS.get((check, vtype), "")
+        if target == "":
+            return None  # floats, booleans, objects in lists, ...: the reference path
+        if target:
+            lists[target].append(key)
+    if not present:
+        return None
+    ports, counts = lists.pop("ports"), lists.pop("counts")
+    tuples = {n: tuple(v) for n, v in lists.items()}
+    return _Plan(ports=_getter(ports), counts=_getter(counts), **tuples)
+
+
+#: ``(check, value type) -> _Plan field`` that handles it; ``None`` nothing to do (the value is
+#: already what the event holds); missing: the reference path.
+_TARGETS: dict[tuple[int, type], str | None] = {
+    (_KEYWORD, str): None,
+    (_KEYWORD, int): "texts",
+    (_ARRAY, str): None,
+    (_ARRAY, list): "arrays",
+    (_IP, str): "ips",
+    (_DATE, str): "dates",
+    (_DATE, int): "dates_ms",
+    (_LONG, int): None,
+    (_PORT, int): "ports",
+    (_COUNT, int): "counts",
+    (_MULTI, str): "singles",
+    (_MULTI, list): "lists",
+}
 
 
 def _fast_event(doc: dict[str, Any], dropped: dict[str, None]) -> dict[str, Any] | None:
-    """The validated flat event of a parsed line, or ``None`` when the line needs the reference
-    path :func:`_parse` (anything unusual, including every error)."""
-    for value in doc.values():
-        if type(value) is dict:
-            dns = doc.get("dns")
-            if type(dns) is dict and "answers" in dns:
-                return None  # ECS list-of-objects answers: the reference path reshapes them
-            doc = flatten(doc)
-            break
-    event: dict[str, Any] = {}
+    """The validated flat event of a parsed line (``doc`` itself, converted in place), or
+    ``None`` when the line needs the reference path :func:`_parse` (anything unusual, including
+    every error; ``doc`` is then garbage)."""
+    signature = (tuple(doc), tuple(map(type, doc.values())))
+    plan = _PLANS.get(signature, _UNSEEN)
+    if plan is _UNSEEN:
+        plan = _new(signature)
+    if plan is _FLATTEN:
+        dns = doc.get("dns")
+        if type(dns) is dict and "answers" in dns:
+            return None  # ECS list-of-objects answers: the reference path reshapes them
+        doc = flatten(doc)
+        signature = (tuple(doc), tuple(map(type, doc.values())))
+        plan = _PLANS.get(signature, _UNSEEN)
+        if plan is _UNSEEN:
+            plan = _new(signature)
+    if plan is None:
+        return None
     try:
-        for key, value in doc.items():
-            check = _CHECKS.get(key)
-            if check is None:
-                if key not in _DROPPABLE:
-                    if any(p in FIELDS for p in _parents(key)):
-                        return None  # an object where a value belongs: an error
-                    if len(_DROPPABLE) < 10_000:
-                        _DROPPABLE.add(key)
-                dropped.setdefault(key, None)
-                continue
-            vtype = type(value)
-            if vtype is str:
-                if check in (_KEYWORD, _ARRAY):
-                    event[key] = value
-                elif check == _IP:
-                    event[key] = canonical_ip(value)
-                elif check == _DATE:
-                    event[key] = parse_time(value)
-                elif check == _MULTI:
-                    event[key] = [value]
-                else:
-                    return None
-            elif vtype is int:
-                if check == _KEYWORD:
-                    event[key] = str(value)
-                elif check == _LONG:
-                    event[key] = value
-                elif check == _PORT:
-                    if not 0 <= value <= 65535:
-                        return None
-                    event[key] = value
-                elif check == _COUNT:
-                    if value < 0:
-                        return None
-                    event[key] = value
-                elif check == _DATE:
-                    event[key] = datetime.fromtimestamp(value / _EPOCH_MS, tz=UTC)
-                else:
-                    return None
-            elif value is None:
-                continue
-            elif vtype is list and (check in (_MULTI, _ARRAY)):
-                if not all(type(v) is str for v in value):
-                    return None
-                if check == _MULTI:
-                    event[key] = list(value)
-                else:
-                    one = _one_of(key, value)
-                    if one is not None:
-                        event[key] = one
+        for key in plan.unknown:
+            dropped.setdefault(key, None)  # ecs.version, host.*, agent.*, message, ...
+        for key in plan.remove:
+            del doc[key]
+        for key in plan.ips:
+            doc[key] = canonical_ip(doc[key])
+        for key in plan.dates:
+            doc[key] = parse_time(doc[key])
+        for key in plan.dates_ms:
+            doc[key] = datetime.fromtimestamp(doc[key] / _EPOCH_MS, tz=UTC)
+        for key in plan.texts:
+            doc[key] = str(doc[key])
+        if plan.ports is not None:
+            ports = plan.ports(doc)
+            if min(ports) < 0 or max(ports) > 65535:
+                return None
+        if plan.counts is not None and min(plan.counts(doc)) < 0:
+            return None
+        for key in plan.singles:
+            doc[key] = [doc[key]]
+        for key in plan.lists:
+            if not all(type(v) is str for v in doc[key]):
+                return None
+        for key in plan.arrays:
+            value = doc[key]
+            if not all(type(v) is str for v in value):
+                return None
+            one = _one_of(key, value)
+            if one is None:
+                del doc[key]
             else:
-                return None  # floats, booleans, objects: the reference path
+                doc[key] = one
     except (ValueError, TypeError, OverflowError, OSError):
         return None  # the reference path reports it with file, line and field
-    if "@timestamp" not in event:
-        return None
-    return event
+    return doc
+
+
+def _new(signature: tuple[tuple[str, ...], tuple[type, ...]]) -> _Plan | None:
+    plan = _plan(*signature)
+    if len(_PLANS) < _MAX_PLANS:  # bounded: signatures come from hostile input too
+        _PLANS[signature] = plan
+    return plan
 
 
 # -------------------------------------------------------------------------- the reference path
