@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 import random
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -231,3 +232,34 @@ def test_pair_seen_within_one_hour_is_not_a_spread_beacon():
     )
     assert len(one.findings) == 1
     assert one.findings[0].evidence["hist"] == 1.0
+
+
+def _reference_beacon_parts(ts: list[int], sizes: list[float]) -> dict[str, float]:
+    """The gap and byte statistics with the plain-Python helpers (the definition)."""
+    from sectool.traffic.detect.scoring import clip01
+
+    gaps = [float(b - a) for a, b in itertools.pairwise(ts)]
+    vals = [v for v in sizes if v == v]
+    med_g, med_b = median(gaps), median(vals)
+    ts_score = ((1 - abs(bowley_skew(gaps))) + (clip01(1 - 2 * mad(gaps) / med_g) if med_g > 0 else 0.0)) / 2
+    ds_skew = 1 - abs(bowley_skew(vals)) if vals else 0.0
+    ds_score = (ds_skew + (clip01(1 - 2 * mad(vals) / med_b) if med_b > 0 else 0.0)) / 2
+    return {"ts_score": ts_score, "ds_score": ds_score, "gap_median_s": med_g / 1000, "bytes_median": med_b}
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_beacon_score_equals_the_plain_python_definition(seed: int) -> None:
+    """The numpy implementation gives exactly the plain-Python median/MAD/quartile results."""
+    rng = random.Random(seed)
+    n = rng.randint(2, 80)
+    if seed % 3 == 0:
+        ts = [i * 60_000 + rng.randint(0, 3) for i in range(n)]  # regular, with jitter and ties
+    else:
+        ts = sorted(rng.randint(0, 86_400_000) for _ in range(n))
+    nan = float("nan")
+    sizes = [rng.choice([nan, 512.0, 640.0, float(rng.randint(0, 9999))]) for _ in range(n)]
+    if seed % 7 == 0:
+        sizes = [nan] * n  # no byte counts at all
+    got = beacon_score(ts, sizes, window=(0, 86_400_000))
+    for key, value in _reference_beacon_parts(ts, sizes).items():
+        assert got[key] == value, key

@@ -109,11 +109,18 @@ class ElasticsearchBackend:
         self.check(query)
         base = query_dsl(query, since, until)
         restrict: list[tuple[Any, ...]] | None = None
+        reused: list[dict[str, Any]] | None = None
         if query.candidates is not None:
-            restrict = self.candidates(query.candidates, base)
-            if not restrict:
+            best = self._candidate_rows(query.candidates, base)
+            if not best:
                 return empty_table(query)
-        rows = list(self._main_rows(query, base, query.candidates, restrict))
+            restrict = [tuple(r[f] for f in query.candidates.group_by) for r in best]
+            if _candidates_answer(query):
+                # The first phase already aggregated exactly what the main query asks for.
+                reused = [r for r in best if all(h.holds(r[h.column]) for h in query.having)]
+        rows = (
+            reused if reused is not None else list(self._main_rows(query, base, query.candidates, restrict))
+        )
         if not rows:
             return empty_table(query)
         series = [m for m in query.metrics if isinstance(m, Series)]
@@ -135,11 +142,13 @@ class ElasticsearchBackend:
         Ordered by the first ``having`` column (else the first metric column) descending, then
         by the keys ascending; the heap holds at most ``limit`` rows whatever the number of groups.
         """
+        return [tuple(r[f] for f in cand.group_by) for r in self._candidate_rows(cand, base)]
+
+    def _candidate_rows(self, cand: Candidates, base: Mapping[str, Any]) -> list[dict[str, Any]]:
         rows = self._rows(base, cand.group_by, None, cand.metrics, cand.having)
         # Without a having, the first metric column orders (as in the pandas backend).
         col = cand.having[0].column if cand.having else cand.metrics[0].columns[0]
-        best = heapq.nsmallest(cand.limit, rows, key=lambda r: (-r[col], tuple(r[f] for f in cand.group_by)))
-        return [tuple(r[f] for f in cand.group_by) for r in best]
+        return heapq.nsmallest(cand.limit, rows, key=lambda r: (-r[col], tuple(r[f] for f in cand.group_by)))
 
     def _main_rows(
         self,
@@ -260,6 +269,15 @@ class ElasticsearchBackend:
             for s in series:
                 for col in s.columns:
                     row[col] = cols.get(col, [])
+
+
+def _candidates_answer(query: Query) -> bool:
+    """Whether the first phase's rows are the main query's rows: same groups, no window, and
+    every aggregated metric of the query computed by the first phase over the same events."""
+    cand = query.candidates
+    if cand is None or query.interval is not None or tuple(cand.group_by) != tuple(query.group_by):
+        return False
+    return all(m in cand.metrics for m in query.metrics if not isinstance(m, Series))
 
 
 #: Buckets one search may create (Elasticsearch's ``search.max_buckets`` is 65,536), with a margin.

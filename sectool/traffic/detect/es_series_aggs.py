@@ -1,8 +1,10 @@
 """Series from aggregations: the series phase without one hit per event.
 
 For an unaligned :class:`~sectool.traffic.detect.spec.Series` (the other fields only matter as
-a multiset, as beaconing's bytes do) the events of a group need not travel one by one. Per
-group, one search in an ``_msearch`` batch returns:
+a multiset, as beaconing's bytes do) the events of a group need not travel one by one. The
+groups are searched in families sharing all but their last group-by field (a source and up to
+64 of its destinations), ``_msearch``-batched, with a ``terms`` aggregation on the last field;
+per group it returns:
 
 * the group's distinct milliseconds with their counts: a ``date_histogram`` with
   ``fixed_interval: 1ms`` and ``min_doc_count: 1``, or, when the group holds more events than
@@ -27,22 +29,23 @@ from typing import TYPE_CHECKING, Any
 
 from sectool.errors import ServiceError
 from sectool.traffic.detect.es_paging import call_es
-from sectool.traffic.detect.es_query import all_of, pairs_query
+from sectool.traffic.detect.es_query import all_of, pairs_query, term, terms
 from sectool.traffic.detect.spec import Series
 from sectool.traffic.ecs import FIELDS
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
 
     from elasticsearch import Elasticsearch
 
 __all__ = ["DEFAULT_MSEARCH_BATCH", "GROUP_BUCKET_BUDGET", "aggregatable", "fetch_aggregated"]
 
-#: Per-group searches per ``_msearch`` request (the cluster runs them in parallel; on the
-#: benchmark, 200 to 5,000 were equally fast and 50 slower).
-DEFAULT_MSEARCH_BATCH = 200
-#: Buckets one group search may create (``search.max_buckets`` is 65,536).
+#: Searches per ``_msearch`` request (the cluster runs them in parallel).
+DEFAULT_MSEARCH_BATCH = 50
+#: Buckets one search may create (``search.max_buckets`` is 65,536).
 GROUP_BUCKET_BUDGET = 60_000
+#: Groups answered by one search (parent buckets of the series aggregations).
+MAX_OWNERS = 64
 
 RowKey = tuple[Any, ...]
 _FILTER = "responses.aggregations.**.key,responses.aggregations.**.doc_count,responses.error,responses.status"
@@ -59,10 +62,10 @@ def _hist(field: str) -> dict[str, Any]:
 
 def _expand(buckets: Sequence[Mapping[str, Any]], convert: Callable[[Any], Any]) -> list[Any]:
     """Each bucket's key ``doc_count`` times, in bucket order."""
-    out: list[Any] = []
-    for b in buckets:
-        out.extend([convert(b["key"])] * int(b["doc_count"]))
-    return out
+    out = [convert(b["key"]) for b in buckets]
+    if all(b["doc_count"] == 1 for b in buckets):  # the common case: no two events alike
+        return out
+    return [v for v, b in zip(out, buckets, strict=True) for _ in range(int(b["doc_count"]))]
 
 
 def _buckets(aggs: Mapping[str, Any], *path: str) -> list[Mapping[str, Any]]:
@@ -90,6 +93,82 @@ def _msearch(es: Elasticsearch, index: str, bodies: Sequence[Mapping[str, Any]])
             reason = (err.get("reason") or err.get("type")) if isinstance(err, Mapping) else err
             raise ServiceError(f"Elasticsearch rejected the series aggregations on {index!r}: {reason}")
     return [item.get("aggregations") or {} for item in responses]
+
+
+def _families(
+    keys: Sequence[RowKey], counts: Mapping[RowKey, int], n_fields: int
+) -> list[tuple[RowKey, list[Any]]]:
+    """Group keys sharing all but their last field, in searches of at most :data:`MAX_OWNERS`
+    groups and :data:`GROUP_BUCKET_BUDGET` buckets.
+
+    One search per group costs the cluster the query's evaluation each time; one search per
+    family answers many groups with a ``terms`` aggregation on the last field. The owner cap
+    matters because a sub-aggregation under many parent buckets walks all its buckets once per
+    parent when the response is built.
+    """
+    by_prefix: dict[RowKey, list[Any]] = {}
+    for k in keys:
+        by_prefix.setdefault(k[:-1], []).append(k[-1])
+    out: list[tuple[RowKey, list[Any]]] = []
+    for prefix, values in by_prefix.items():
+        current: list[Any] = []
+        buckets = 0
+        for v in values:
+            need = 1 + counts[(*prefix, v)] * n_fields
+            if current and (len(current) >= MAX_OWNERS or buckets + need > GROUP_BUCKET_BUDGET):
+                out.append((prefix, current))
+                current, buckets = [], 0
+            current.append(v)
+            buckets += need
+        out.append((prefix, current))
+    return out
+
+
+def _family_search(
+    base_query: Mapping[str, Any],
+    group_by: Sequence[str],
+    prefix: RowKey,
+    last: Sequence[Any],
+    others: Sequence[str],
+) -> dict[str, Any]:
+    sub: dict[str, Any] = {
+        "t": {"date_histogram": {"field": "@timestamp", "fixed_interval": "1ms", "min_doc_count": 1}}
+    }
+    sub |= {f"v{i}": _hist(f) for i, f in enumerate(others)}
+    field = group_by[-1]
+    return {
+        "size": 0,
+        "track_total_hits": False,
+        "query": all_of(
+            [base_query, *(term(f, v) for f, v in zip(group_by, prefix, strict=False)), terms(field, last)]
+        ),
+        "aggs": {"g": {"terms": {"field": field, "size": len(last)}, "aggs": sub}},
+    }
+
+
+def _bucket_key(field: str, value: Any) -> Any:
+    # Terms buckets key long fields as numbers, the others as the (normalised) strings the
+    # first phase's composite keys already are.
+    return int(value) if FIELDS.get(field) == "long" else value
+
+
+def _pipelined(
+    es: Elasticsearch, index: str, bodies: Sequence[Mapping[str, Any]], batch: int
+) -> Iterator[Mapping[str, Any]]:
+    """The answers of ``bodies`` in order, ``batch`` per ``_msearch``, the next request already
+    on its way while the client reads the previous answer (the cluster and the client overlap)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    chunks = [bodies[i : i + batch] for i in range(0, len(bodies), batch)]
+    if not chunks:
+        return
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sectool-series") as pool:
+        pending = pool.submit(_msearch, es, index, chunks[0])
+        for nxt in chunks[1:]:
+            done = pending.result()
+            pending = pool.submit(_msearch, es, index, nxt)
+            yield from done
+        yield from pending.result()
 
 
 def fetch_aggregated(
@@ -122,23 +201,17 @@ def fetch_aggregated(
         return all_of([base_query, pairs_query(group_by, [key]), *extra])
 
     cols: dict[RowKey, dict[str, list[Any]]] = {}
-    for start in range(0, len(small), batch):
-        chunk = small[start : start + batch]
-        ts_agg = {"date_histogram": {"field": "@timestamp", "fixed_interval": "1ms", "min_doc_count": 1}}
-        bodies = [
-            {
-                "size": 0,
-                "track_total_hits": False,
-                "query": query(k),
-                "aggs": {"t": ts_agg} | {f"v{i}": _hist(f) for i, f in enumerate(others)},
-            }
-            for k in chunk
-        ]
-        for key, aggs in zip(chunk, _msearch(es, index, bodies), strict=True):
-            stamps = _expand(_buckets(aggs, "t"), int)
-            if len(stamps) > min(limit, per_agg):
-                continue  # grew since it was counted: the hits path keeps the limit
-            values = [sorted(_expand(_buckets(aggs, f"v{i}"), float)) for i in range(len(others))]
+    searches = _families(small, counts, len(fields))
+    bodies = [_family_search(base_query, group_by, prefix, last, others) for prefix, last in searches]
+    for (prefix, last), aggs in zip(searches, _pipelined(es, index, bodies, batch), strict=True):
+        found = {b["key"]: b for b in _buckets(aggs, "g")}
+        for value in last:
+            key = (*prefix, value)
+            bucket = found.get(_bucket_key(group_by[-1], value), {})
+            stamps = _expand(_buckets(bucket, "t"), int)
+            if not stamps or len(stamps) > min(limit, per_agg):
+                continue  # changed since it was counted: the hits path decides
+            values = [sorted(_expand(_buckets(bucket, f"v{i}"), float)) for i in range(len(others))]
             cols[key] = {"@timestamp": stamps, **dict(zip(others, values, strict=True))}
     for start in range(0, len(big), batch):
         chunk = big[start : start + batch]

@@ -21,6 +21,8 @@ from sectool.traffic.detect.findings import Entity, EntityKind, Finding, severit
 from sectool.traffic.detect.spec import WINDOW_START, DetectorSpec, Query
 
 if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
     import pandas as pd
 
 __all__ = [
@@ -85,7 +87,7 @@ def mad(xs: Sequence[float]) -> float:
     return median([abs(x - m) for x in xs])
 
 
-def quartiles(xs: Sequence[float]) -> tuple[float, float, float]:
+def quartiles(xs: Sequence[float] | npt.NDArray[np.float64]) -> tuple[float, float, float]:
     """(Q1, Q2, Q3) with linear interpolation (numpy's default)."""
     import numpy as np
 
@@ -93,7 +95,7 @@ def quartiles(xs: Sequence[float]) -> tuple[float, float, float]:
     return float(q1), float(q2), float(q3)
 
 
-def bowley_skew(xs: Sequence[float]) -> float:
+def bowley_skew(xs: Sequence[float] | npt.NDArray[np.float64]) -> float:
     """Bowley (quartile) skewness ``(Q3 + Q1 - 2 Q2) / (Q3 - Q1)`` in -1..1; 0 when Q3 = Q1."""
     q1, q2, q3 = quartiles(xs)
     if q3 == q1:
