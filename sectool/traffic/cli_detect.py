@@ -166,7 +166,9 @@ def register(app: typer.Typer) -> None:
 
             es_write(es, run.findings, index=findings_index, now=now)
         if state is not None:
-            write_jsonl(state, new)
+            # Entries older than the retention (never less than the re-alert period) can no
+            # longer suppress anything but a rerun of an old range: the file stays bounded.
+            write_jsonl(state, new, keep_after=now - max(cfg.state_retention, cfg.realert))
 
         shown = sorted(
             run.findings if show_all else new, key=lambda f: (f.window_start, f.detector, f.entity.value)

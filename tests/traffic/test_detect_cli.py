@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 
 import pytest
 
 from sectool.cli import main
+from sectool.traffic.detect.findings import Entity, Finding, read_jsonl, severity_for, write_jsonl
 from sectool.traffic.localstore import write_events
 from sectool.traffic.simulate import simulate, write_simulation
 
@@ -207,3 +209,38 @@ def test_relative_range(sim_dir, capsys):
     doc = json.loads(capsys.readouterr().out)
     assert doc["until"] == truth["end"]
     assert doc["since"] == truth["attack_period"]["start"]  # 8 h simulation: attacks in the last 4 h
+
+
+def test_state_retention_is_never_shorter_than_realert(sim_dir, tmp_path, capsys):
+    """The CLI prunes with max(state_retention, realert): a 1 h retention keeps 12 h of state."""
+    out, truth = sim_dir
+    cfg = tmp_path / "detect.yaml"
+    cfg.write_text("realert: 12h\nstate_retention: 1h\n", encoding="utf-8")
+    state = tmp_path / "state.jsonl"
+    end = datetime.fromisoformat(truth["end"].replace("Z", "+00:00"))
+    stale = _finding(end - timedelta(hours=40), "10.8.8.8")
+    recent = _finding(end - timedelta(hours=6), "10.7.7.7")
+    write_jsonl(state, [stale, recent])
+    args = ["traffic", "detect", "--from", str(out / "events.parquet"), "--config", str(cfg)]
+    args += ["--since", truth["attack_period"]["start"], "--until", truth["end"], "--now", truth["end"]]
+    assert main([*args, "--state", str(state), "--format", "json"]) == 0
+    capsys.readouterr()
+    ids = {f.id for f in read_jsonl(state)}
+    assert recent.id in ids
+    assert stale.id not in ids
+    assert len(ids) > 1  # the run's new findings were added
+
+
+def _finding(start: datetime, value: str) -> Finding:
+    return Finding(
+        detector="port_scan",
+        severity=severity_for(0.8),
+        score=0.8,
+        entity=Entity("host", value, (("source.ip", value),)),
+        window_start=start,
+        window_end=start + timedelta(hours=1),
+        title="probe",
+        evidence={},
+        query={},
+        techniques=("T1046",),
+    )

@@ -113,3 +113,21 @@ def test_table_treats_text_as_plain():
     console = Console(record=True, width=200)
     console.print(render_table([finding()]))
     assert "[bold]probe[/bold]" in console.export_text()
+
+
+@pytest.mark.parametrize(
+    ("age_hours", "kept"),
+    [(0, True), (23, True), (24, True), (25, False), (24 * 400, False)],
+)
+def test_state_drops_entries_whose_window_ended_before_keep_after(tmp_path, age_hours, kept):
+    """``keep_after`` bounds the re-alert state: old windows go, recent ones and new ones stay."""
+    path = tmp_path / "state.jsonl"
+    now = T0 + timedelta(days=500)
+    old = finding(now - timedelta(hours=age_hours + 1), value="10.9.9.9")  # window ends age_hours ago
+    write_jsonl(path, [old])
+    fresh = finding(now, value="10.0.0.1")
+    held = write_jsonl(path, [fresh], keep_after=now - timedelta(hours=24))
+    ids = {f.id for f in read_jsonl(path)}
+    assert fresh.id in ids
+    assert (old.id in ids) is kept
+    assert held == (2 if kept else 1)

@@ -180,15 +180,20 @@ def read_jsonl(path: str | Path) -> list[Finding]:
     return out
 
 
-def write_jsonl(path: str | Path, findings: Iterable[Finding], *, merge: bool = True) -> int:
+def write_jsonl(
+    path: str | Path, findings: Iterable[Finding], *, merge: bool = True, keep_after: datetime | None = None
+) -> int:
     """Write findings as JSONL atomically; with ``merge``, keep earlier lines of the file and
-    replace those with the same id (an upsert). Returns how many findings the file holds."""
+    replace those with the same id (an upsert). With ``keep_after``, earlier lines whose window
+    ended before it are dropped (the re-alert state stays bounded). Returns how many findings
+    the file holds."""
     from sectool.fileio import atomic_write_text
 
     by_id: dict[str, Finding] = {}
     if merge:
         for f in read_jsonl(path):
-            by_id[f.id] = f
+            if keep_after is None or f.window_end >= keep_after:
+                by_id[f.id] = f
     for f in findings:
         by_id[f.id] = f
     ordered = sorted(by_id.values(), key=lambda f: (f.window_start, f.detector, f.entity.value))
