@@ -19,6 +19,9 @@ from sectool.traffic.readers.options import DirectionClassifier, ReadReport
 __all__ = ["complete", "decoded", "lines", "open_maybe_gzip", "packed", "parse_time", "raw_lines"]
 
 _GZIP_MAGIC = b"\x1f\x8b"
+#: Read buffer: large, so that the reading thread gives up the GIL for a system call rarely
+#: (each release lets the bulk threads in, and getting it back costs).
+_BUFFER = 1 << 20
 _PROTO_NUMBERS = {"tcp": 6, "udp": 17, "icmp": 1, "ipv6-icmp": 58, "icmp6": 58, "sctp": 132}
 
 
@@ -70,7 +73,7 @@ def raw_lines(path: Path, *, report: ReadReport | None = None) -> Iterator[tuple
     ones included; the bytes-level half of :func:`lines`, for readers whose parser takes bytes
     (orjson) and decode only what they must report."""
     try:
-        raw_fh = path.open("rb")
+        raw_fh = path.open("rb", buffering=_BUFFER)
     except OSError as exc:
         raise InputError(f"cannot open: {exc.strerror}", file=path) from exc
     with raw_fh:
