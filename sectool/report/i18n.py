@@ -117,6 +117,13 @@ class Translator:
         else the report's own text (``det_<name>``), else the name itself."""
         return _detector_label(name, self.lang) or self.label("det", name)
 
+    def technique(self, technique_id: str, name: str | None = None) -> str:
+        """The text after an ATT&CK id in this language (see :func:`sectool.report.attack.technique_label`);
+        ``name`` (the report data's English name) when the id is not known here, else empty."""
+        from sectool.report.attack import technique_label
+
+        return technique_label(technique_id, self.lang) or name or ""
+
     def source(self, source: DataSource) -> str:
         """The appendix's "source" cell: the kind of source (translated) and its name (data)."""
         kind = self(f"src_{source.key}") if source.key else ""

@@ -327,7 +327,8 @@ def _traffic(x: TrafficSection | None, t: Translator) -> list[str]:
     if x.techniques:
         out += [f"### {t('techniques_h')}", ""]
         for tech in x.techniques:
-            name = f" {md_escape(tech.name)}" if tech.name else ""
+            label = t.technique(tech.id, tech.name)
+            name = f" {md_escape(label)}" if label else ""
             out.append(f"- {md_escape(tech.id)}{name} (×{t.count(tech.findings)})")
         out.append("")
     out += [md_escape(t("silent_line", hours=t.number(x.silent_hours, 0), n=t.count(x.silent_sensors))), ""]

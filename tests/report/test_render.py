@@ -235,3 +235,17 @@ def test_present_but_empty_sections(q4, config, tmp_path: Path, tu: ModuleType, 
         assert "nan" not in text.split()
         if none:
             assert none in text
+
+
+@pytest.mark.parametrize(("lang", "fmt"), [(lang, fmt) for lang in LANGS for fmt in ("html", "md")])
+def test_attack_techniques_are_described_in_the_reports_language(
+    hostile_dir: Path, lang: str, fmt: str
+) -> None:
+    from sectool.report.attack import TECHNIQUES, TECHNIQUES_DA
+
+    techniques = [t["id"] for t in _json(hostile_dir)["traffic"]["techniques"]]
+    assert techniques, "the sample data has findings with techniques"
+    doc = (hostile_dir / f"report.{lang}.{fmt}").read_text(encoding="utf-8")
+    for tech in techniques:
+        assert TECHNIQUES[tech] in doc  # the official name, for looking it up
+        assert (TECHNIQUES_DA[tech] in doc) is (lang == "da")

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from sectool.report.build import build_report
 from sectool.report.indicators import ReportConfig
 from sectool.report.model import Period, TrafficData, TrafficFinding
@@ -124,3 +126,26 @@ def test_techniques_carry_their_attack_names(q4: Period, config: ReportConfig) -
     used = {tech for build in DETECTORS.values() for tech in getattr(build(cfg), "techniques", ())}
     assert used, "the detector specs name their techniques"
     assert used <= set(TECHNIQUES)
+
+
+def test_every_attack_technique_has_a_danish_description() -> None:
+    from sectool.report.attack import TECHNIQUES, TECHNIQUES_DA
+
+    assert set(TECHNIQUES_DA) == set(TECHNIQUES)
+    assert all(text.strip() and text != TECHNIQUES[k] for k, text in TECHNIQUES_DA.items())
+
+
+@pytest.mark.parametrize(
+    ("lang", "technique", "expected"),
+    [
+        ("en", "T1046", "Network Service Discovery"),
+        ("da", "T1046", "Kortlægning af netværkstjenester (portscanning) (Network Service Discovery)"),
+        ("da", "T1071.004", "Kommunikation gemt i DNS (Application Layer Protocol: DNS)"),
+        ("en", "T9999", None),
+        ("da", "T9999", None),
+    ],
+)
+def test_technique_label_per_language(lang: str, technique: str, expected: str | None) -> None:
+    from sectool.report.attack import technique_label
+
+    assert technique_label(technique, lang) == expected
