@@ -110,12 +110,14 @@ def run_ingest(
         raise ValueError("ingest needs a destination")
     summary = summary if summary is not None else IngestSummary()
     events = iter_input_events(paths, summary, options=options, site=site, on_event=on_event)
-    if indexer is not None:
-        events = _tee(events, indexer)
     if to is not None:
         from sectool.traffic.localstore import write_events
 
-        summary.written = write_events(to, events)
+        summary.written = write_events(to, events if indexer is None else _tee(events, indexer))
+    elif indexer is not None:
+        add = indexer.add
+        for event in events:
+            add(event)
     else:
         for _ in events:
             pass

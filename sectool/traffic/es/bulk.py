@@ -24,11 +24,11 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from sectool.errors import ServiceError
 from sectool.traffic.ecs import nest
-from sectool.traffic.es.encode import encode
+from sectool.traffic.es.encode import Encoded, encode
 from sectool.traffic.es.template import index_name
 from sectool.traffic.localstore import document_id, to_json_value
 
@@ -91,10 +91,7 @@ class _Retry:
 _FILTER_PATH = "errors,items.*.status,items.*.error.type,items.*.error.reason"
 
 
-class _Doc(NamedTuple):
-    target: str  # the index
-    doc_id: str
-    data: bytes
+_Doc = Encoded  # what a chunk holds: index, id, and the two NDJSON lines
 
 
 class BulkIndexer:
@@ -142,13 +139,14 @@ class BulkIndexer:
         self.indices: set[str] = set()
 
     def add(self, event: Mapping[str, Any]) -> None:
-        index, doc_id, data = encode(self.prefix, event)
-        if index not in self.indices:
-            self.indices.add(index)
-        if self._buffer_bytes + len(data) > self.max_chunk_bytes and self._buffer:
+        doc = encode(self.prefix, event)
+        if doc.target not in self.indices:
+            self.indices.add(doc.target)
+        size = len(doc.data)
+        if self._buffer_bytes + size > self.max_chunk_bytes and self._buffer:
             self._submit()
-        self._buffer.append(_Doc(index, doc_id, data))
-        self._buffer_bytes += len(data)
+        self._buffer.append(doc)
+        self._buffer_bytes += size
         if len(self._buffer) >= self.chunk_size:
             self._submit()
 

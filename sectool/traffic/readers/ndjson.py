@@ -174,6 +174,7 @@ _CHECKS: dict[str, int] = {f: _check(f, k) for f, k in FIELDS.items()}
 _DATES = tuple(f for f, k in FIELDS.items() if k == "date")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _EPOCH_MS = 1000
+fromisoformat = datetime.fromisoformat
 _MAX_PLANS = 4096
 _FLATTEN: Any = object()  # the plan of a signature with objects: flatten the line first
 _UNSEEN: Any = object()
@@ -280,7 +281,12 @@ def _fast_event(doc: dict[str, Any], dropped: dict[str, None]) -> dict[str, Any]
         for key in plan.ips:
             doc[key] = canonical_ip(doc[key])
         for key in plan.dates:
-            doc[key] = parse_time(doc[key])
+            # parse_time() without its strip() and "Z" rewrite: Python 3.11's fromisoformat reads
+            # "Z" itself; text with spaces fails here and takes the reference path
+            stamp = fromisoformat(doc[key])
+            if stamp.tzinfo is None:
+                return None
+            doc[key] = stamp if stamp.tzinfo is UTC else stamp.astimezone(UTC)
         for key in plan.dates_ms:
             doc[key] = datetime.fromtimestamp(doc[key] / _EPOCH_MS, tz=UTC)
         for key in plan.texts:
