@@ -282,3 +282,59 @@ def test_chunks_respect_size_and_bytes() -> None:
     assert all(len(b) <= 400 for b in client.bodies)
     assert all(b.count(b"\n") <= 6 for b in client.bodies)
     assert sum(b.count(b"\n") for b in client.bodies) == 20
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"@timestamp": datetime(2026, 3, 3, tzinfo=UTC), "user.name": "Doe, John", "source.port": 1},
+        {"@timestamp": datetime(2026, 3, 3, tzinfo=UTC), "a%b": "100%", "c.%s": "%b", "d": '"{,}"'},
+        {"@timestamp": datetime(2026, 3, 3, tzinfo=UTC), "dns.answers.data": ["a,b", "c"], "dns.id": "1"},
+        {"@timestamp": datetime(2026, 3, 3, tzinfo=UTC), "dns.answers.data": [], "rule.id": ""},
+        {"event.kind": "x", "@timestamp": datetime(2026, 3, 3, 1, tzinfo=timezone(timedelta(hours=5)))},
+    ],
+)
+def test_encode_templates_with_commas_percent_and_lists(event: dict[str, Any]) -> None:
+    for _ in range(2):  # the second time from the cached plan
+        ref = to_action("p", event)
+        got = encode("p", event)
+        assert (got.target, got.doc_id) == (ref["_index"], ref["_id"])
+        assert _decode(got.data)[1] == ref["_source"]
+
+
+def test_plans_are_bounded_and_unplanned_signatures_still_work(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sectool.traffic.es import encode as encode_module
+    from sectool.traffic.readers import ndjson
+
+    monkeypatch.setattr(encode_module, "_PLANS", {})
+    monkeypatch.setattr(encode_module, "_MAX_PLANS", 0)
+    monkeypatch.setattr(ndjson, "_PLANS", {})
+    monkeypatch.setattr(ndjson, "_MAX_PLANS", 0)
+    path = tmp_path / "e.ndjson"
+    path.write_text("\n".join(NDJSON_LINES) + "\n", encoding="utf-8")
+    for event in read_events(path):
+        ref = to_action("p", event)
+        assert _decode(encode("p", event).data)[1] == json.loads(json.dumps(ref["_source"]))
+    assert encode_module._PLANS == {}
+    assert ndjson._PLANS == {}
+
+
+def test_ndjson_lines_of_one_signature_share_a_plan(tmp_path: Path) -> None:
+    from sectool.traffic.readers import ndjson
+
+    path = tmp_path / "e.ndjson"
+    lines = [
+        f'{{"@timestamp":"2026-03-03T11:00:{i:02d}Z","source.ip":"10.0.0.{i}","source.port":{i},'
+        f'"x.unknown":{i}}}'
+        for i in range(30)
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    before = len(ndjson._PLANS)
+    report = ReadReport()
+    events = list(read_events(path, report=report))
+    assert [e["source.port"] for e in events] == list(range(30))
+    assert [e["source.ip"] for e in events] == [f"10.0.0.{i}" for i in range(30)]
+    assert len(ndjson._PLANS) - before <= 1
+    assert any("x.unknown" in w for w in report.warnings)
