@@ -272,8 +272,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--smoke", action="store_true", help="tiny sizes (seconds), for the test suite")
     parser.add_argument("--es", help="Elasticsearch URL (default: SECTOOL_ES_URL)")
     parser.add_argument("--events", type=int, help=f"events to index (default {FULL_EVENTS:,})")
-    parser.add_argument("--chunk-size", default="2000", help="documents per bulk request (comma list)")
-    parser.add_argument("--workers", default="2", help="parallel bulk requests (comma list)")
+    parser.add_argument(
+        "--chunk-size", default="5000", help="documents per bulk request (comma list; sectool's default)"
+    )
+    parser.add_argument(
+        "--workers", default="4", help="parallel bulk requests (comma list; sectool's default)"
+    )
     parser.add_argument(
         "--refresh-interval",
         default="5s",
