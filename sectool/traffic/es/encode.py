@@ -1,13 +1,15 @@
-"""One flat event -> the bytes of its ``_bulk`` ``create`` action and document, in one pass.
+"""One flat event -> the bytes of its ``_bulk`` ``create`` action and document.
 
 :func:`encode` is the hot path of ``sectool traffic ingest``: it replaces ``to_action`` (dates to
 ISO text, a second canonical pass for the id, :func:`sectool.traffic.ecs.nest`) followed by the
-client's JSON encoding of every action with a single walk over the event that converts each
-value and places it in the nested document, and orjson for the bytes. The result is exactly
-what :func:`sectool.traffic.es.bulk.to_action` describes (same index, same id, a ``_source``
-that decodes to the same document): events with values outside the fast path's types (floats,
-booleans, numpy scalars, ``pandas.Timestamp``, timestamps as text, integers beyond 64 bits) are
-encoded through ``to_action`` and the standard library as before.
+client's JSON encoding of every action. Per event *signature* (keys and value types, in order) it
+keeps a plan: which values to convert and a byte template of the nested document; an event then
+costs one ``orjson.dumps`` of its values put into the template. Events without a plan take a
+per-field walk that converts each value and places it in the nested document. The result is
+exactly what :func:`sectool.traffic.es.bulk.to_action` describes (same index, same id, a
+``_source`` that decodes to the same document, keys in the same order): events with values outside
+the fast paths' types (floats, booleans, numpy scalars, ``pandas.Timestamp``, timestamps as text,
+integers beyond 64 bits) are encoded through ``to_action`` and the standard library as before.
 """
 
 from __future__ import annotations
@@ -24,8 +26,6 @@ from sectool.traffic.ecs import FIELDS, MULTI_VALUED
 from sectool.traffic.localstore import document_id
 
 __all__ = ["Encoded", "encode", "iso_utc"]
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 #: How a field's value is converted: 0 as it is, 1 a date (ISO 8601 Z text), 2 a list of text.
 _AS_IS, _DATE, _LIST = 0, 1, 2

@@ -10,11 +10,12 @@ warning per file that lists them. ECS's own list-of-objects shape of ``dns.answe
 :data:`ARRAY_FIELDS`). Events are taken as they are: the
 site label only fills ``sectool.site``/``observer.name`` where they are unset.
 
-Speed: a line is parsed with orjson and converted by :func:`_fast_event`, one loop over the keys
-with a precomputed check per field. Whatever that loop does not handle with certainty (floats,
-booleans, objects in lists, ECS ``dns.answers`` objects, a bad value, invalid JSON, orjson's
-limits) goes through the standard library's parser and :func:`_parse`, the reference path, which
-accepts the same and reports errors with the same words: the fast path decides nothing alone.
+Speed: a line is parsed with orjson and converted by steps worked out once per line *signature*
+(its keys and value types, in order; see :func:`_fast_event`). Whatever those steps do not settle
+with certainty (floats, booleans, objects in lists, ECS ``dns.answers`` objects, a bad value,
+invalid JSON, orjson's limits) goes through the standard library's parser and :func:`_parse`, the
+reference path, which accepts the same and reports errors with the same words: the fast path
+decides nothing alone.
 """
 
 from __future__ import annotations
@@ -174,7 +175,7 @@ _CHECKS: dict[str, int] = {f: _check(f, k) for f, k in FIELDS.items()}
 _DATES = tuple(f for f, k in FIELDS.items() if k == "date")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _EPOCH_MS = 1000
-fromisoformat = datetime.fromisoformat
+_fromisoformat = datetime.fromisoformat
 _MAX_PLANS = 4096
 _FLATTEN: Any = object()  # the plan of a signature with objects: flatten the line first
 _UNSEEN: Any = object()
@@ -283,7 +284,7 @@ def _fast_event(doc: dict[str, Any], dropped: dict[str, None]) -> dict[str, Any]
         for key in plan.dates:
             # parse_time() without its strip() and "Z" rewrite: Python 3.11's fromisoformat reads
             # "Z" itself; text with spaces fails here and takes the reference path
-            stamp = fromisoformat(doc[key])
+            stamp = _fromisoformat(doc[key])
             if stamp.tzinfo is None:
                 return None
             doc[key] = stamp if stamp.tzinfo is UTC else stamp.astimezone(UTC)
