@@ -338,3 +338,13 @@ def test_ndjson_lines_of_one_signature_share_a_plan(tmp_path: Path) -> None:
     assert [e["source.ip"] for e in events] == [f"10.0.0.{i}" for i in range(30)]
     assert len(ndjson._PLANS) - before <= 1
     assert any("x.unknown" in w for w in report.warnings)
+
+
+@pytest.mark.parametrize("depth", [990, 5000])
+def test_ndjson_deep_nesting_is_an_input_error(tmp_path: Path, depth: int) -> None:
+    path = tmp_path / "deep.ndjson"
+    deep = '{"b":' * depth + "1" + "}" * depth
+    path.write_text(FIRST + '{"@timestamp":"2026-03-03T11:00:00Z","a":' + deep + "}\n", encoding="utf-8")
+    with pytest.raises(InputError, match="nested too deeply") as exc:
+        list(read_events(path))
+    assert exc.value.location.line == 3

@@ -127,17 +127,20 @@ def read_ndjson(
         for lineno, raw in raw_lines(path, report=report):
             event: dict[str, Any] | None = None
             try:
-                doc = loads(raw)
-            except orjson.JSONDecodeError:
-                doc = None  # blank, not UTF-8, not JSON, or beyond orjson: the reference path decides
-            else:
-                if type(doc) is dict:
-                    event = _fast_event(doc, dropped)
-            if event is None:
-                text = decoded(path, lineno, raw)
-                if text is None:
-                    continue
-                event = _parse(path, lineno, text, dropped)
+                try:
+                    doc = loads(raw)
+                except orjson.JSONDecodeError:
+                    doc = None  # blank, not UTF-8, not JSON, or beyond orjson: the reference path decides
+                else:
+                    if type(doc) is dict:
+                        event = _fast_event(doc, dropped)
+                if event is None:
+                    text = decoded(path, lineno, raw)
+                    if text is None:
+                        continue
+                    event = _parse(path, lineno, text, dropped)
+            except RecursionError:  # hostile input: objects nested hundreds deep
+                raise InputError("objects nested too deeply", file=path, line=lineno) from None
             report.lines += 1
             doc_id = _doc_id(event)
             for key, value in label_items:
