@@ -23,20 +23,32 @@ __all__ = ["Where", "canonical_ip"]
 _LONG_MAX = (1 << 63) - 1
 
 
+#: Canonical forms of addresses seen recently: traffic repeats its addresses, and a dict lookup
+#: is ~4x cheaper than ``inet_pton``. Bounded (cleared when full): addresses come from hostile input.
+_CANONICAL: dict[str, str] = {}
+_CANONICAL_MAX = 16_384
+
+
 def canonical_ip(text: str) -> str:
     """The address in canonical form; ``ValueError`` when ``text`` is not an IPv4/IPv6 address.
 
     ``inet_pton`` is strict (no ``010.1.2.3``, no zone ids) and ~20x faster than :mod:`ipaddress`.
     """
+    found = _CANONICAL.get(text) if type(text) is str else None
+    if found is not None:
+        return found
     try:
         socket.inet_pton(socket.AF_INET, text)
-        return text
+        found = text
     except OSError:
-        pass
-    try:
-        return socket.inet_ntop(socket.AF_INET6, socket.inet_pton(socket.AF_INET6, text))
-    except (OSError, ValueError):
-        raise ValueError(f"not an IP address: {text!r}") from None
+        try:
+            found = socket.inet_ntop(socket.AF_INET6, socket.inet_pton(socket.AF_INET6, text))
+        except (OSError, ValueError):
+            raise ValueError(f"not an IP address: {text!r}") from None
+    if len(_CANONICAL) >= _CANONICAL_MAX:
+        _CANONICAL.clear()
+    _CANONICAL[text] = found
+    return found
 
 
 @dataclass(frozen=True)
