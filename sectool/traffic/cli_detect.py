@@ -166,9 +166,11 @@ def register(app: typer.Typer) -> None:
 
             es_write(es, run.findings, index=findings_index, now=now)
         if state is not None:
-            # Entries older than the retention (never less than the re-alert period) can no
-            # longer suppress anything but a rerun of an old range: the file stays bounded.
-            write_jsonl(state, new, keep_after=now - max(cfg.state_retention, cfg.realert))
+            # The file stays bounded: entries whose window ended more than the retention (never
+            # less than the re-alert period) before this run's range (or --now, if earlier) go.
+            # Measured from the analysed range, so rerunning an old range keeps its own entries.
+            keep = max(cfg.state_retention, cfg.realert)
+            write_jsonl(state, new, keep_after=min(t0, now) - keep)
 
         shown = sorted(
             run.findings if show_all else new, key=lambda f: (f.window_start, f.detector, f.entity.value)

@@ -244,3 +244,38 @@ def _finding(start: datetime, value: str) -> Finding:
         query={},
         techniques=("T1046",),
     )
+
+
+def test_rerunning_an_old_range_is_stable(sim_dir, tmp_path, capsys):
+    """--now far after the data (a backfill): the state keeps what this range reported, so
+    repeated runs report nothing new instead of alternating."""
+    out, truth = sim_dir
+    state = tmp_path / "state.jsonl"
+    args = ["traffic", "detect", "--from", str(out / "events.parquet"), "--format", "json"]
+    args += [
+        "--since",
+        truth["attack_period"]["start"],
+        "--until",
+        truth["end"],
+        "--now",
+        "2031-01-01T00:00:00Z",
+    ]
+    news = []
+    for _ in range(3):
+        assert main([*args, "--state", str(state)]) == 0
+        news.append(json.loads(capsys.readouterr().out)["new"])
+    assert news[0] > 0
+    assert news[1:] == [0, 0]
+    assert len(read_jsonl(state)) == news[0]
+
+
+@pytest.mark.parametrize("value", ["3661d", "999999d", "-1d"])
+def test_state_retention_out_of_range_is_an_input_error(sim_dir, tmp_path, capsys, value):
+    out, truth = sim_dir
+    cfg = tmp_path / "detect.yaml"
+    cfg.write_text(f"state_retention: {value}\n", encoding="utf-8")
+    args = ["traffic", "detect", "--from", str(out / "events.parquet"), "--config", str(cfg)]
+    assert main([*args, "--since", truth["attack_period"]["start"], "--until", truth["end"]]) == 2
+    err = capsys.readouterr().err
+    assert "state_retention" in err
+    assert "Traceback" not in err

@@ -263,3 +263,12 @@ def test_beacon_score_equals_the_plain_python_definition(seed: int) -> None:
     got = beacon_score(ts, sizes, window=(0, 86_400_000))
     for key, value in _reference_beacon_parts(ts, sizes).items():
         assert got[key] == value, key
+
+
+@pytest.mark.parametrize(("ts", "sizes"), [([], []), ([1_000], [512.0]), ([1_000], [float("nan")])])
+def test_beacon_score_of_fewer_than_two_connections_is_defined(ts: list[int], sizes: list[float]) -> None:
+    """No gap to measure: the gap component scores 0.5 (no skew, no MAD) and nothing raises."""
+    got = beacon_score(ts, sizes, window=(0, 86_400_000))
+    assert got["gap_median_s"] == 0
+    assert got["ts_score"] == 0.5
+    assert 0 <= got["score"] <= 1

@@ -196,8 +196,9 @@ class DetectConfig(_Model):
     working_hours: WorkingHours = WorkingHours()
     allowlist: Allowlist = Allowlist()
     realert: Duration = timedelta(hours=12)
-    #: How long reported findings stay in the ``--state`` file (at least ``realert`` is kept).
-    state_retention: Duration = timedelta(days=30)
+    #: How long reported findings stay in the ``--state`` file before the analysed range (at
+    #: least ``realert`` is kept); at most ten years.
+    state_retention: Annotated[Duration, Field(ge=timedelta(0), le=timedelta(days=3660))] = timedelta(days=30)
     severity_bands: tuple[float, float, float] = (0.5, 0.75, 0.9)
     detectors: Detectors = Detectors()
 

@@ -48,6 +48,7 @@ __all__ = [
     "bucket_row",
     "composite_sources",
     "interval_ms",
+    "key_value",
     "metric_aggs",
     "top_terms",
 ]
@@ -141,7 +142,9 @@ def metric_aggs(metrics: Sequence[Metric]) -> dict[str, Any]:
     return aggs
 
 
-def _key_value(field: str, value: Any) -> Any:
+def key_value(field: str, value: Any) -> Any:
+    """A group key as the tables hold it: ``int`` for long fields (aggregations may answer
+    ``1.0``), the value itself otherwise (IP and keyword keys are already normalised strings)."""
     if FIELDS.get(field) == "long" and value is not None:
         return int(value)
     return value
@@ -201,7 +204,7 @@ def bucket_row(
     key = bucket["key"]
     row: dict[str, Any] = {}
     for i, field in enumerate(group_by):
-        row[field] = _key_value(field, key[_key_name(i)])
+        row[field] = key_value(field, key[_key_name(i)])
     if interval is not None:
         row[WINDOW_START] = _epoch_ms(key[_WINDOW_KEY])
     for i, m in enumerate(metrics):

@@ -136,15 +136,12 @@ class ElasticsearchBackend:
             self._checked.update(missing)
 
     # ------------------------------------------------------------------ phases
-    def candidates(self, cand: Candidates, base: Mapping[str, Any]) -> list[tuple[Any, ...]]:
-        """First phase: the top ``cand.limit`` group keys passing ``cand.having``.
+    def _candidate_rows(self, cand: Candidates, base: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """First phase: the top ``cand.limit`` group rows passing ``cand.having``.
 
         Ordered by the first ``having`` column (else the first metric column) descending, then
         by the keys ascending; the heap holds at most ``limit`` rows whatever the number of groups.
         """
-        return [tuple(r[f] for f in cand.group_by) for r in self._candidate_rows(cand, base)]
-
-    def _candidate_rows(self, cand: Candidates, base: Mapping[str, Any]) -> list[dict[str, Any]]:
         rows = self._rows(base, cand.group_by, None, cand.metrics, cand.having)
         # Without a having, the first metric column orders (as in the pandas backend).
         col = cand.having[0].column if cand.having else cand.metrics[0].columns[0]

@@ -30,6 +30,7 @@ __all__ = [
     "DEFAULT_PAGE_SIZE",
     "MAX_PAGE_SIZE",
     "call_es",
+    "error_reason",
     "iter_composite",
     "iter_hits",
 ]
@@ -68,17 +69,21 @@ def call_es(what: str, func: Callable[..., _T], /, **kwargs: Any) -> _T:
 def _api_reason(exc: Any) -> str:
     """The most specific reason Elasticsearch gave (``root_cause[0].reason`` when present)."""
     body = getattr(exc, "body", None)
-    if isinstance(body, Mapping):
-        error = body.get("error")
-        if isinstance(error, Mapping):
-            causes = error.get("root_cause") or []
-            if causes and isinstance(causes[0], Mapping) and causes[0].get("reason"):
-                return f"{causes[0].get('type', 'error')}: {causes[0]['reason']}"
-            if error.get("reason"):
-                return f"{error.get('type', 'error')}: {error['reason']}"
-        elif error:
-            return str(error)
+    if isinstance(body, Mapping) and body.get("error"):
+        return error_reason(body["error"])
     return f"HTTP {getattr(exc, 'status_code', '?')} {getattr(exc, 'message', exc)}"
+
+
+def error_reason(error: Any) -> str:
+    """The most specific reason in an Elasticsearch ``error`` object (also an ``_msearch``
+    item's): ``root_cause[0]`` when present, else the error's own type and reason."""
+    if isinstance(error, Mapping):
+        causes = error.get("root_cause") or []
+        if causes and isinstance(causes[0], Mapping) and causes[0].get("reason"):
+            return f"{causes[0].get('type', 'error')}: {causes[0]['reason']}"
+        if error.get("reason"):
+            return f"{error.get('type', 'error')}: {error['reason']}"
+    return str(error)
 
 
 def iter_composite(

@@ -5,13 +5,15 @@ backend first aggregates (and, with :class:`~sectool.traffic.detect.spec.Candida
 only the groups worth a look); this module then fetches the series of **those groups only**,
 never a scan over all raw documents. Two ways, chosen per group:
 
-* **Aggregated** (unaligned series, no window, group size known from the first phase): per
-  group, ``_msearch``-batched aggregations return the distinct milliseconds and values with their
-  counts (:mod:`~sectool.traffic.detect.es_series_aggs`), exact, without a hit per event.
+* **Aggregated** (unaligned series, no window, group sizes known from the first phase): per
+  family of groups (a source and up to 64 destinations), ``_msearch``-batched aggregations
+  return each group's distinct milliseconds and values with their counts
+  (:mod:`~sectool.traffic.detect.es_series_aggs`), exact, without a hit per event.
 * **Hits**: a search filtered on the group keys (chunked ``bool.should`` of ``term`` pairs),
   sorted by the group keys and then ``@timestamp``, walked with a point in time and
   ``search_after``, fetching doc values only (no ``_source``). Used for aligned series,
-  windowed series and whatever the aggregated path leaves (non-integer fields, ...).
+  windowed series and whatever the aggregated path leaves (groups that changed since the first
+  phase counted them, several value fields past the limit).
 
 Values follow the contract: ``series:@timestamp`` is epoch milliseconds (``int``; sorting uses
 ``numeric_type: date`` so ``date`` and ``date_nanos`` indices agree), other fields are
@@ -28,12 +30,16 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from sectool.traffic.detect.es_aggs import interval_ms
+from sectool.traffic.detect.es_aggs import interval_ms, key_value
 from sectool.traffic.detect.es_paging import DEFAULT_HITS_PAGE, iter_hits
 from sectool.traffic.detect.es_query import all_of, pairs_query
-from sectool.traffic.detect.es_series_aggs import DEFAULT_MSEARCH_BATCH, aggregatable, fetch_aggregated
+from sectool.traffic.detect.es_series_aggs import (
+    DEFAULT_MSEARCH_BATCH,
+    aggregatable,
+    fetch_aggregated,
+    series_fields,
+)
 from sectool.traffic.detect.spec import Series
-from sectool.traffic.ecs import FIELDS
 
 if TYPE_CHECKING:
     from elasticsearch import Elasticsearch
@@ -46,16 +52,6 @@ DEFAULT_KEY_CHUNK = 256
 RowKey = tuple[Any, ...]
 
 
-def series_fields(series: Sequence[Series]) -> list[str]:
-    """``@timestamp`` then the other fields of all series, in order of first appearance."""
-    out = ["@timestamp"]
-    for s in series:
-        for f in s.of:
-            if f not in out:
-                out.append(f)
-    return out
-
-
 def _num(values: Any) -> float:
     if not values:
         return math.nan
@@ -64,10 +60,6 @@ def _num(values: Any) -> float:
         return float(v)
     except (TypeError, ValueError):
         return math.nan
-
-
-def _key_value(field: str, value: Any) -> Any:
-    return int(value) if FIELDS.get(field) == "long" else value
 
 
 def _order(item: tuple[Any, ...], positions: Sequence[int]) -> tuple[Any, ...]:
@@ -104,8 +96,9 @@ def fetch_series(
         series: The query's :class:`Series` metrics.
         keys: Distinct group keys (without the window) to fetch.
         counts: Events per group under ``base_query`` when the caller knows them (the first
-            phase's ``count``); groups with a known count within every series' ``limit`` are
-            fetched with aggregations when all series are unaligned, the others as hits.
+            phase's ``count``); with them, unaligned series without a window come from
+            aggregations (:func:`~sectool.traffic.detect.es_series_aggs.fetch_aggregated`),
+            and whatever that leaves from hits.
         key_chunk: Group keys per search request (hits path).
         page_size: Hits per page (hits path).
         msearch_batch: Group searches per ``_msearch`` request (aggregated path).
@@ -158,7 +151,7 @@ def _fetch_hits(
         query = all_of([base_query, pairs_query(group_by, chunk)])
         for hit in iter_hits(es, index=index, query=query, sort=sort, fields=docvalues, page_size=page_size):
             got = hit.get("fields") or {}
-            group = tuple(_key_value(f, (got.get(f) or [None])[0]) for f in group_by)
+            group = tuple(key_value(f, (got.get(f) or [None])[0]) for f in group_by)
             ts = int(hit["sort"][n_keys])
             row_key = group if win is None else (*group, ts - ts % win)
             bucket = collected.setdefault(row_key, [])

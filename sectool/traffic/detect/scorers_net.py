@@ -27,6 +27,8 @@ from sectool.traffic.detect.scoring import (
 from sectool.traffic.detect.spec import WINDOW_START, DetectorSpec
 
 if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
     import pandas as pd
 
 _MS_HOUR = 3_600_000
@@ -208,7 +210,7 @@ def histogram_score(counts: list[float]) -> dict[str, float]:
     return {"hist": max(cv_score, bimodal), "hist_cv": cv_score, "hist_bimodal": bimodal, "hours_seen": seen}
 
 
-def _median_mad(xs: Any) -> tuple[float, float]:
+def _median_mad(xs: npt.NDArray[np.float64]) -> tuple[float, float]:
     """(median, median absolute deviation) of a float array; (0.0, 0.0) when empty, as
     :func:`~sectool.traffic.detect.scoring.median` and ``mad`` say."""
     import numpy as np

@@ -178,8 +178,9 @@ class Series:
     fields in order). ``series:@timestamp`` holds ``int`` epoch **milliseconds** (the ES date
     precision); other fields hold numbers (``float``; a missing value is ``nan``).
 
-    Only the first ``limit`` events (by time) per group are kept. ES: the backend pulls only
-    the candidate groups' hits with a filtered, sorted ``search_after`` (never all documents).
+    Only the first ``limit`` events (by time) per group are kept. ES: the backend reads only
+    the candidate groups' events (never all documents): as aggregations for unaligned series,
+    else as hits with a filtered, sorted ``search_after``.
 
     ``aligned=False`` is for scorers that use the other fields only as a multiset (beaconing's
     bytes: median, MAD, quartiles): ``series:@timestamp`` is as above, and every other column
