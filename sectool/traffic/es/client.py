@@ -97,6 +97,11 @@ def make_client(
         kwargs["basic_auth"] = (settings.user, settings.password)
     if settings.ca_cert:
         kwargs["ca_certs"] = settings.ca_cert
+    # orjson parses the large aggregation answers (detection's series phase) several times
+    # faster than the standard library; it is a runtime dependency.
+    from elastic_transport import OrjsonSerializer
+
+    kwargs["serializers"] = {"application/json": OrjsonSerializer()}
     kwargs.update(extra)
     return Elasticsearch(settings.url, **kwargs)
 
