@@ -12,6 +12,8 @@ converts them (not timed), so both sides index byte-for-byte the same documents.
     SECTOOL_ES_URL=http://127.0.0.1:9260 .venv/bin/python bench/bench_ingest.py           # 1,000,000 events
     ... bench/bench_ingest.py --events 200000 --chunk-size 1000,2000,5000 --workers 1,2,4  # tuning grid
     ... bench/bench_ingest.py --profile        # also a pyinstrument profile of sectool's client side
+    ... bench/bench_ingest.py --split-cores "$(cat /var/tmp/sectool-es/run-9260/es.pid)"
+                                               # node and client on cores of their own
     ... bench/bench_ingest.py --smoke --es URL # tiny, for the test suite (unique index names, cleaned up)
 
 Use a private node (``ES_PORT=9260 ES_HEAP=2g scripts/elasticsearch.sh start``), never a node
@@ -288,6 +290,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--profile", action="store_true", help="profile sectool's ingest (pyinstrument)")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark indices afterwards")
     parser.add_argument("--json", type=Path, help="results file (default bench/results/ingest.json)")
+    parser.add_argument(
+        "--split-cores",
+        type=int,
+        metavar="NODE_PID",
+        help="pin the node (every thread of NODE_PID) to the last CPU and this benchmark (both "
+        "clients) to the others, as if node and client had machines of their own",
+    )
     args = parser.parse_args(argv)
 
     url = args.es or os.environ.get("SECTOOL_ES_URL")
@@ -302,6 +311,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     workdir = args.workdir or tmp or DEFAULT_WORKDIR
     suffix = c.bench_suffix() if smoke else "full"
     prefix_s, prefix_c = f"sectool-bench-ingest-s-{suffix}", f"sectool-bench-ingest-c-{suffix}"
+    pinned = split_cores(args.split_cores) if args.split_cores else None
+    if pinned is not None:
+        print(f"   cores: node {sorted(pinned[0])}, benchmark and clients {sorted(pinned[1])}")
     es = c.es_client(url)
     runs: list[Run] = []
     try:
@@ -384,6 +396,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "ratio_same_settings": r_same,
             "ratio_best": r_best,
             "client_only_rate": prep_rate,
+            "cores": {"node": sorted(pinned[0]), "client": sorted(pinned[1])} if pinned else "shared",
         }
         if args.profile:
             sub = workdir / f"events-profile-{min(n, 100_000)}.jsonl"
@@ -405,7 +418,31 @@ def main(argv: Sequence[str] | None = None) -> int:
                 cleanup(es, p)
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
+        if args.split_cores:
+            _pin_process(args.split_cores, os.sched_getaffinity(0) | (pinned[0] if pinned else set()))
     return 0
+
+
+def _pin_process(pid: int, cpus: set[int]) -> None:
+    """Every thread of ``pid`` onto ``cpus`` (threads started later inherit it)."""
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            os.sched_setaffinity(int(task.name), cpus)
+        except ProcessLookupError:  # a thread that ended meanwhile
+            continue
+
+
+def split_cores(node_pid: int) -> tuple[set[int], set[int]]:
+    """Node on the last CPU, this process (and the threads it starts) on the others."""
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) < 2:
+        raise SystemExit("--split-cores needs at least two CPUs")
+    if not Path(f"/proc/{node_pid}").exists():
+        raise SystemExit(f"--split-cores: no process {node_pid} (the node's pid: run-<port>/es.pid)")
+    node, client = {cpus[-1]}, set(cpus[:-1])
+    _pin_process(node_pid, node)
+    os.sched_setaffinity(0, client)
+    return node, client
 
 
 if __name__ == "__main__":
