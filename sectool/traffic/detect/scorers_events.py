@@ -6,9 +6,10 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from sectool.traffic.detect.config import DAYS, WorkingHours
 from sectool.traffic.detect.findings import Finding
 from sectool.traffic.detect.scoring import (
     ScoreContext,
@@ -230,11 +231,10 @@ def silent_source(spec: DetectorSpec, tables: Mapping[str, pd.DataFrame], ctx: S
 
 
 # --------------------------------------------------------------------------- 9 off-hours admin
-def outside_calendar(t: datetime, wh: Any) -> bool:
-    """Whether ``t`` lies outside the working-hours calendar ``wh`` (a WorkingHours model)."""
+def outside_calendar(t: datetime, wh: WorkingHours) -> bool:
+    """Whether ``t`` lies outside the working-hours calendar ``wh``."""
     local = t.astimezone(ZoneInfo(wh.timezone))
-    day = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[local.weekday()]
-    if day not in wh.days or local.date() in wh.holidays:
+    if DAYS[local.weekday()] not in wh.days or local.date() in wh.holidays:
         return True
     return not wh.start <= local.time().replace(tzinfo=None) < wh.end
 
