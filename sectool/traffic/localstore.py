@@ -50,7 +50,6 @@ PARQUET_SUFFIXES = frozenset({".parquet"})
 JSONL_SUFFIXES = frozenset({".jsonl", ".ndjson"})
 
 _DATE_FIELDS = frozenset(k for k, t in FIELDS.items() if t == "date")
-_LONG_FIELDS = frozenset(k for k, t in FIELDS.items() if t == "long")
 #: Events converted to Arrow per batch when writing (bounds memory).
 _WRITE_BATCH = 50_000
 #: Fields that do not make two events different (the same capture moved to another path is

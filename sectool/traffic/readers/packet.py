@@ -13,7 +13,6 @@ import struct
 __all__ = ["LINKTYPES", "decode"]
 
 _U16 = struct.Struct("!H").unpack_from
-_U32 = struct.Struct("!I").unpack_from
 _IP4 = struct.Struct("!BxHxxHxBxx4s4s").unpack_from  # ver/ihl, total len, frag, proto, src, dst
 _IP6 = struct.Struct("!4xHB1x16s16s").unpack_from  # payload len, next header, src, dst
 _PORTS = struct.Struct("!HH").unpack_from
