@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import gzip
+import json
 import socket
 import struct
 import zlib
@@ -16,7 +17,16 @@ from sectool.errors import InputError
 from sectool.traffic.readers.community_id import community_id
 from sectool.traffic.readers.options import DirectionClassifier, ReadReport
 
-__all__ = ["complete", "decoded", "lines", "open_maybe_gzip", "packed", "parse_time", "raw_lines"]
+__all__ = [
+    "complete",
+    "decoded",
+    "json_object",
+    "lines",
+    "open_maybe_gzip",
+    "packed",
+    "parse_time",
+    "raw_lines",
+]
 
 _GZIP_MAGIC = b"\x1f\x8b"
 #: Read buffer: large, so that the reading thread gives up the GIL for a system call rarely
@@ -106,6 +116,17 @@ def _numbered(
             position = raw_fh.tell() if compressed else position + len(raw)
             report.position = position
         yield number, raw
+
+
+def json_object(path: Path, lineno: int, text: str, *, what: str = "a line") -> dict[str, Any]:
+    """The JSON object on line ``lineno`` of ``path``; InputError (file:line) when it is not one."""
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"not valid JSON: {exc.msg} at column {exc.colno}", file=path, line=lineno) from exc
+    if not isinstance(doc, dict):
+        raise InputError(f"{what} must hold a JSON object", file=path, line=lineno)
+    return doc
 
 
 def parse_time(value: Any) -> datetime:

@@ -8,14 +8,13 @@ Damage: a line that is not JSON (or not an object, or has a bad value) stops the
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from sectool.errors import InputError
 from sectool.traffic.flows import ACK, FIN, RST, SYN, Flow, conn_state
-from sectool.traffic.readers.common import complete, lines, packed
+from sectool.traffic.readers.common import complete, json_object, lines, packed
 from sectool.traffic.readers.community_id import community_id
 from sectool.traffic.readers.conn import auth_event
 from sectool.traffic.readers.dns import question_fields
@@ -218,14 +217,7 @@ def read_eve(
     directions = DirectionClassifier(options.internal)
     for lineno, text in lines(path, report=report):
         report.lines += 1
-        try:
-            rec = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InputError(
-                f"not valid JSON: {exc.msg} at column {exc.colno}", file=path, line=lineno
-            ) from exc
-        if not isinstance(rec, dict):
-            raise InputError("an EVE line must hold a JSON object", file=path, line=lineno)
+        rec = json_object(path, lineno, text, what="an EVE line")
         if "timestamp" not in rec or "event_type" not in rec:
             raise InputError("not an EVE record (no timestamp or event_type)", file=path, line=lineno)
         event = _event(rec, Where(path, lineno))

@@ -20,7 +20,6 @@ decides nothing alone.
 
 from __future__ import annotations
 
-import json
 import operator
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -32,7 +31,7 @@ import orjson
 from sectool.errors import InputError
 from sectool.traffic.ecs import FIELDS, MULTI_VALUED, flatten
 from sectool.traffic.localstore import canonical_id
-from sectool.traffic.readers.common import decoded, parse_time, raw_lines
+from sectool.traffic.readers.common import decoded, json_object, parse_time, raw_lines
 from sectool.traffic.readers.identity import SourceEvent, source_id, time_ns
 from sectool.traffic.readers.options import ReaderOptions, ReadReport
 from sectool.traffic.readers.values import canonical_ip
@@ -329,12 +328,7 @@ def _new(signature: tuple[tuple[str, ...], tuple[type, ...]]) -> _Plan | None:
 
 # -------------------------------------------------------------------------- the reference path
 def _parse(path: Path, lineno: int, text: str, dropped: dict[str, None]) -> dict[str, Any]:
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"not valid JSON: {exc.msg} at column {exc.colno}", file=path, line=lineno) from exc
-    if not isinstance(doc, dict):
-        raise InputError("a line must hold a JSON object", file=path, line=lineno)
+    doc = json_object(path, lineno, text)
     answers = doc.get("dns", {}).get("answers") if isinstance(doc.get("dns"), dict) else None
     if isinstance(answers, list):  # ECS: dns.answers is a list of objects
         doc["dns"] = {k: v for k, v in doc["dns"].items() if k != "answers"}

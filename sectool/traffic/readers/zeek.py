@@ -8,7 +8,6 @@ line (and field); every record before it has been yielded, the damaged one is no
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +15,7 @@ from typing import Any
 
 from sectool.errors import InputError
 from sectool.traffic import ecs
-from sectool.traffic.readers.common import complete, lines
+from sectool.traffic.readers.common import complete, json_object, lines
 from sectool.traffic.readers.conn import auth_event
 from sectool.traffic.readers.dns import question_fields
 from sectool.traffic.readers.identity import derived, identified, raw_record_id, source_id, time_ns
@@ -239,13 +238,7 @@ def read_zeek(
                 else:
                     record[name] = _unescape(raw)
         else:
-            try:
-                record = json.loads(text)
-            except json.JSONDecodeError as exc:
-                raise InputError(f"not valid JSON: {exc.msg}", file=path, line=lineno) from exc
-            if not isinstance(record, dict):
-                raise InputError("a line must hold a JSON object", file=path, line=lineno)
-            record = ecs.flatten(record)
+            record = ecs.flatten(json_object(path, lineno, text))
             line_kind = zeek_kind(record.get("_path"), set(record))
             if line_kind is None:
                 raise InputError("not a Zeek conn or dns record", file=path, line=lineno)
