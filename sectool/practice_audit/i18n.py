@@ -29,7 +29,7 @@ def _lt(da: str, en: str) -> LocalText:
 
 STATUS_LABELS: dict[Status, LocalText] = {
     Status.STANDARDS_MET: _lt("Standarderne er opfyldt", "Standards met"),
-    Status.APPROACHING: _lt("Tæt på standarderne", "Approaching standards"),
+    Status.APPROACHING: _lt("Nærmer sig standarderne", "Approaching standards"),
     Status.NOT_MET: _lt("Standarderne er ikke opfyldt", "Standards not met"),
 }
 

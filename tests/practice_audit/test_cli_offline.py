@@ -102,7 +102,7 @@ def test_score_table_and_markdown(capsys: pytest.CaptureFixture[str], tmp_path: 
     assert code == 0
     assert out.startswith("# Selvevaluering af informationssikkerhed: Sundhedshuset Vestby")
     assert "## Handlingsplan" in out
-    assert "Tæt på standarderne" in out
+    assert "Nærmer sig standarderne" in out
     target = tmp_path / "r.txt"
     code, out, _ = _run(capsys, "score", str(EXAMPLES / "vestby.yml"), "-o", str(target))
     assert (code, out) == (0, "")

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from sectool.practice_audit.i18n import ANSWER_LABELS, SIZE_LABELS, STATUS_LABELS
+
 __all__ = ["DEFAULT_LANG", "LANGS", "MESSAGES", "Translator", "pick_lang"]
 
 DEFAULT_LANG = "da"
@@ -72,11 +74,6 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "en": "Nothing is lost: everything you entered is still in the form.",
     },
     "form.not_saved": {"da": "Kladden er ikke gemt.", "en": "The draft was not saved."},
-    "answer.yes": {"da": "Ja", "en": "Yes"},
-    "answer.partly": {"da": "Delvist", "en": "Partly"},
-    "answer.no": {"da": "Nej", "en": "No"},
-    "answer.not_applicable": {"da": "Ikke relevant", "en": "Not applicable"},
-    "answer.alternative": {"da": "Alternativt tiltag", "en": "Alternative measure"},
     "answer.none": {"da": "Ikke besvaret", "en": "Not answered"},
     # validation
     "err.too_long": {
@@ -150,12 +147,6 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "en": "You have not submitted an assessment yet.",
     },
     "result.history": {"da": "Tidligere indsendelser", "en": "Earlier submissions"},
-    "status.standards_met": {"da": "Standarderne er opfyldt", "en": "Standards met"},
-    "status.approaching": {"da": "Nærmer sig standarderne", "en": "Approaching standards"},
-    "status.not_met": {"da": "Standarderne er ikke opfyldt", "en": "Standards not met"},
-    "size.solo": {"da": "Solopraksis", "en": "Solo practice"},
-    "size.partnership": {"da": "Kompagniskabspraksis", "en": "Partnership"},
-    "size.large": {"da": "Stor klinik / sundhedshus", "en": "Large clinic / health house"},
     # errors
     "error.title": {"da": "Der opstod en fejl", "en": "Something went wrong"},
     "error.invalid_link": {"da": "Linket er ikke gyldigt", "en": "This link is not valid"},
@@ -240,6 +231,17 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
     "common.yes": {"da": "ja", "en": "yes"},
     "common.no": {"da": "nej", "en": "no"},
     "common.total": {"da": "I alt", "en": "Total"},
+    # answers, statuses and sizes come from the shared vocabulary, so the web app names them
+    # exactly as the CLI, the exports and the forum report do
+    **{
+        f"{prefix}.{key.value}": {"da": label.da, "en": label.en}
+        for prefix, labels in (
+            ("answer", ANSWER_LABELS),
+            ("status", STATUS_LABELS),
+            ("size", SIZE_LABELS),
+        )
+        for key, label in labels.items()
+    },
 }
 
 

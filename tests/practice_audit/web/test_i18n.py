@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 import sectool.practice_audit.web as web_pkg
+from sectool.practice_audit.i18n import answer_label, size_label, status_label
+from sectool.practice_audit.models import AnswerValue, ClinicSize, Status
 from sectool.practice_audit.web.i18n import DEFAULT_LANG, LANGS, MESSAGES, Translator, pick_lang
 
 WEB_DIR = Path(web_pkg.__file__).parent
@@ -39,6 +41,19 @@ def test_keys_used_in_templates_and_code_exist() -> None:
     }.items():
         for v in values:
             assert prefix + v in MESSAGES
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_answers_statuses_and_sizes_read_as_on_every_other_surface(lang) -> None:
+    # the admin table and the invitation message must not name a size two ways
+    t = Translator(lang)
+    for value in AnswerValue:
+        assert t(f"answer.{value.value}") == answer_label(value, lang)
+    for status in Status:
+        assert t(f"status.{status.value}") == status_label(status, lang)
+    for size in ClinicSize:
+        assert t(f"size.{size.value}") == size_label(size, lang)
+    assert Translator("da")("status.approaching") == "Nærmer sig standarderne"
 
 
 @pytest.mark.parametrize(
