@@ -10,8 +10,6 @@ import typer
 
 from sectool.errors import InputError
 
-_SEVERITIES = ("low", "medium", "high", "critical")
-
 
 def _time(value: str | None, name: str, now: datetime | None = None) -> datetime | None:
     """ISO 8601, or (given ``now``) ``now`` and ``-<duration>`` such as ``-24h`` (cron-friendly)."""
@@ -90,14 +88,20 @@ def register(app: typer.Typer) -> None:
         from sectool.traffic.detect.config import load_config
         from sectool.traffic.detect.detectors import DETECTORS, build_detectors
         from sectool.traffic.detect.engine import run_detectors
-        from sectool.traffic.detect.findings import read_jsonl, render_table, split_new, write_jsonl
+        from sectool.traffic.detect.findings import (
+            SEVERITIES,
+            read_jsonl,
+            render_table,
+            split_new,
+            write_jsonl,
+        )
 
         paths = list(files or []) + list(from_ or [])
         if fmt not in ("table", "json"):
             raise InputError("unknown output format", field="--format", value=fmt, expected="table or json")
-        if fail_on is not None and fail_on not in _SEVERITIES:
+        if fail_on is not None and fail_on not in SEVERITIES:
             raise InputError(
-                "unknown severity", field="--fail-on", value=fail_on, expected=", ".join(_SEVERITIES)
+                "unknown severity", field="--fail-on", value=fail_on, expected=", ".join(SEVERITIES)
             )
         if bool(paths) == bool(es_url or index):
             raise InputError(
@@ -178,10 +182,13 @@ def register(app: typer.Typer) -> None:
         for name, why in run.skipped.items():
             err.print(f"skipped {name}: {why}", markup=False, highlight=False)
         if fmt == "json":
+            # split_new returns run.findings' own objects: identity is exact and O(1), where
+            # list membership compared whole findings (evidence included) pairwise.
+            fresh = {id(f) for f in new}
             doc = {
                 "since": t0.isoformat().replace("+00:00", "Z"),
                 "until": t1.isoformat().replace("+00:00", "Z"),
-                "findings": [f.to_dict() | {"new": f in new} for f in shown],
+                "findings": [f.to_dict() | {"new": id(f) in fresh} for f in shown],
                 "new": len(new),
                 "repeated": len(repeated),
                 "skipped": run.skipped,
@@ -199,6 +206,6 @@ def register(app: typer.Typer) -> None:
                 highlight=False,
             )
         if fail_on is not None:
-            limit = _SEVERITIES.index(fail_on)
-            if any(_SEVERITIES.index(f.severity) >= limit for f in new):
+            limit = SEVERITIES.index(fail_on)
+            if any(SEVERITIES.index(f.severity) >= limit for f in new):
                 raise typer.Exit(3)

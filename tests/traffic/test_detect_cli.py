@@ -45,6 +45,11 @@ def test_detect_json_and_realert_state(sim_dir, capsys, tmp_path):
     assert again["new"] == 0
     assert again["findings"] == []
     assert len(sink.read_text().splitlines()) == len(written)  # upsert, no duplicates
+    # --all lists the re-alerts too, each marked as not new
+    assert main([*args, "--all", "--state", str(state)]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert len(listed["findings"]) == listed["repeated"] == len(written)
+    assert not any(f["new"] for f in listed["findings"])
 
 
 def test_detect_table_one_detector_and_fail_on(sim_dir, capsys):
