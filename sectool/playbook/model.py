@@ -25,11 +25,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from sectool.errors import InputError
+from sectool.traffic.detect.findings import SEVERITIES as ALERT_SEVERITIES
+from sectool.traffic.detect.findings import Severity as AlertSeverity
 from sectool.yamlio import YamlDoc, format_loc, load_yaml, parse_yaml
 
 __all__ = [
@@ -42,8 +44,6 @@ __all__ = [
     "strict_validate",
 ]
 
-AlertSeverity = Literal["low", "medium", "high", "critical"]
-ALERT_SEVERITIES: tuple[AlertSeverity, ...] = ("low", "medium", "high", "critical")
 _DURATION = re.compile(r"^(\d+)\s*([smhdw])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 

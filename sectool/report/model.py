@@ -16,6 +16,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from sectool.errors import InputError
+from sectool.traffic.detect.findings import SEVERITIES, Severity
 
 __all__ = [
     "SEVERITIES",
@@ -38,9 +39,6 @@ __all__ = [
     "parse_period",
 ]
 
-Severity = Literal["low", "medium", "high", "critical"]
-#: Severities from lowest to highest; the index is the rank.
-SEVERITIES: tuple[Severity, ...] = ("low", "medium", "high", "critical")
 ClinicStatus = Literal["met", "approaching", "not_met"]
 CLINIC_STATUSES: tuple[ClinicStatus, ...] = ("met", "approaching", "not_met")
 
