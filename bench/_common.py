@@ -144,13 +144,6 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     return "\n".join(out)
 
 
-def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    """The same table as GitHub Markdown (for bench/benchmarks.md)."""
-    out = ["| " + " | ".join(str(h) for h in headers) + " |", "|" + "---|" * len(headers)]
-    out += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return "\n".join(out)
-
-
 def ratio(a: float, b: float) -> float:
     """``a / b`` (``inf`` when ``b`` is zero)."""
     return a / b if b else float("inf")

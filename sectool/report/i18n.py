@@ -18,7 +18,7 @@ from sectool.errors import InputError
 from sectool.report.model import DataSource
 from sectool.yamlio import parse_yaml
 
-__all__ = ["LANGS", "Lang", "Translator", "load_texts", "placeholders", "translator"]
+__all__ = ["LANGS", "Lang", "Translator", "load_texts", "placeholders"]
 
 Lang = Literal["da", "en"]
 LANGS: tuple[Lang, ...] = ("da", "en")
@@ -164,10 +164,3 @@ def _detector_label(name: str, lang: str) -> str | None:
         return label(name, lang)[0]
     except KeyError:
         return None
-
-
-def translator(lang: str) -> Translator:
-    """A :class:`Translator`; an unknown language is an :class:`InputError`."""
-    if lang not in LANGS:
-        raise InputError("unknown language", field="lang", value=lang, expected="da, en or both")
-    return Translator(lang)

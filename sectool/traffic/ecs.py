@@ -19,7 +19,6 @@ from typing import Any
 __all__ = [
     "FIELDS",
     "MULTI_VALUED",
-    "Kind",
     "flatten",
     "nest",
 ]
@@ -76,14 +75,6 @@ FIELDS: dict[str, str] = {
 
 #: Fields that hold a list of values.
 MULTI_VALUED: frozenset[str] = frozenset({"dns.answers.data"})
-
-
-class Kind:
-    """Values of ``event.category`` that the detectors select on."""
-
-    NETWORK = "network"
-    AUTHENTICATION = "authentication"
-    INTRUSION_DETECTION = "intrusion_detection"
 
 
 #: Split paths of dotted names, cached: ``nest`` runs once per event on the ingest hot path.
