@@ -126,15 +126,7 @@ def report_forum_step(params: ReportForumParams, ctx: RunContext) -> StepOutcome
         )
     )
     ctx.state["report"] = result
-    missing = [
-        name
-        for name, section in (
-            ("risk", result.report.risk),
-            ("practice", result.report.practice),
-            ("traffic", result.report.traffic),
-        )
-        if section is None
-    ]
+    missing = result.missing
     return StepOutcome(
         counts={"files": len(result.paths), "indicators": len(result.report.indicators)},
         outputs=[str(p) for p in result.paths],

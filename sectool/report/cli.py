@@ -126,15 +126,7 @@ def forum(
         findings=tuple(findings),
     )
     result = generate_forum_report(inputs)
-    missing = [
-        name
-        for name, sec in (
-            ("risk", result.report.risk),
-            ("practice", result.report.practice),
-            ("traffic", result.report.traffic),
-        )
-        if sec is None
-    ]
+    missing = result.missing
     for warning in result.warnings:
         err.print(f"warning: {warning}", markup=False, highlight=False)
     if missing:

@@ -77,6 +77,13 @@ class ForumResult:
     def html(self) -> list[Path]:
         return [p for p in self.paths if p.suffix == ".html"]
 
+    @property
+    def missing(self) -> list[str]:
+        """The report's sections that had no data (``risk``, ``practice``, ``traffic``)."""
+        report = self.report
+        sections = (("risk", report.risk), ("practice", report.practice), ("traffic", report.traffic))
+        return [name for name, section in sections if section is None]
+
 
 def redact_url(url: str) -> str:
     """A database URL without its password (for the appendix and logs)."""

@@ -69,6 +69,7 @@ def test_forum_report_from_files(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert data["traffic"]["top_services"][0]["service"] == "{{ 7*7 }}.tunnel.example"
     assert [s["section"] for s in data["sources"]] == ["risk", "practice", "traffic"]
     assert "report.en.html" in captured.out
+    assert "no data for" not in captured.err
 
 
 @pytest.mark.parametrize(
@@ -127,7 +128,7 @@ def test_bad_finding_line_names_file_and_line(tmp_path: Path, capsys: pytest.Cap
     assert f"{path}:2" in capsys.readouterr().err
 
 
-def test_appendix_counts_only_the_period(tmp_path: Path) -> None:
+def test_appendix_counts_only_the_period(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Findings files may hold other quarters: the appendix counts the period's findings only."""
     q4 = _findings(tmp_path / "q4.jsonl", "a.example")  # 4 findings in November
     august = tmp_path / "aug.jsonl"
@@ -138,6 +139,7 @@ def test_appendix_counts_only_the_period(tmp_path: Path) -> None:
     out = tmp_path / "out"
     args = ["report", "forum", "--period", "2026-Q4", "--out", str(out), "--format", "md"]
     assert main([*args, "--findings", str(q4), "--findings", str(august)]) == 0
+    assert "note: no data for: risk, practice\n" in capsys.readouterr().err
     data = json.loads((out / "report.json").read_text(encoding="utf-8"))
     (source,) = data["sources"]
     assert source["records"] == data["traffic"]["total"] == 4
