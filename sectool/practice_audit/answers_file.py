@@ -28,9 +28,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from sectool.errors import InputError
 from sectool.safetext import SafeText
-from sectool.yamlio import YamlDoc, load_yaml, parse_yaml, validate, validation_error
+from sectool.yamlio import YamlDoc, load_yaml, parse_yaml, validate
 
-from .errors import AnswersError
+from .errors import AnswersError, question_error
 from .models import PROVIDER_NUMBER_RE, Answer, Answers, ClinicSize, Lang, QuestionBank
 from .scoring import check_answers
 
@@ -138,14 +138,7 @@ def _from_doc(doc: YamlDoc, bank: QuestionBank, size: ClinicSize | None) -> Answ
         try:
             answers[qid] = Answer.model_validate(data)
         except ValidationError as exc:
-            e = validation_error(exc, file=doc.file, line_of=doc.line_of, prefix=("answers", qid))
-            raise InputError(
-                f"question '{qid}': {e.reason}",
-                file=doc.file,
-                line=e.location.line,
-                field=e.location.field,
-                value=e.value,
-            ) from None
+            raise question_error(exc, qid, doc=doc, at=("answers", qid)) from None
     result = Answers(answers=answers)
     problems = check_answers(bank, result, use_size)
     if problems:

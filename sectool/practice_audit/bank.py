@@ -18,8 +18,9 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from sectool.errors import InputError
 from sectool.iso27001.catalogue import load_catalogue
-from sectool.yamlio import YamlDoc, format_loc, load_yaml, parse_yaml, validate, validation_error
+from sectool.yamlio import YamlDoc, format_loc, load_yaml, parse_yaml, validate
 
+from .errors import question_error
 from .models import Domain, Lang, Question, QuestionBank
 
 __all__ = ["DEFAULT_BANK", "annex_a_ids", "annex_a_label", "load_bank", "parse_bank"]
@@ -79,14 +80,7 @@ def _validate_doc(doc: YamlDoc) -> QuestionBank:
         try:
             q = Question.model_validate(data)
         except ValidationError as exc:
-            e = validation_error(exc, file=doc.file, line_of=doc.line_of, prefix=("questions", i))
-            raise InputError(
-                f"question '{qid}': {e.reason}",
-                file=doc.file,
-                line=e.location.line,
-                field=e.location.field,
-                value=e.value,
-            ) from None
+            raise question_error(exc, qid, doc=doc, at=("questions", i)) from None
         loc: tuple[str | int, ...] = ("questions", i)
         if q.id in seen:
             _fail(doc, (*loc, "id"), q.id, f"duplicate question id (first is questions[{seen[q.id]}])")

@@ -18,7 +18,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from sectool.errors import InputError, SectoolError
+from sectool.yamlio import YamlDoc, validation_error
 
 from .models import AnswerProblem
 
@@ -30,6 +33,7 @@ __all__ = [
     "ExpiredTokenError",
     "InvalidTokenError",
     "TokenError",
+    "question_error",
 ]
 
 
@@ -108,3 +112,22 @@ class ClinicChangeError(InputError):
             field="provider_number",
             expected="check the provider number, or confirm the change with --update",
         )
+
+
+def question_error(exc: ValidationError, qid: object, *, doc: YamlDoc, at: Sequence[str | int]) -> InputError:
+    """One question's validation problem in a YAML file (bank or answers), named by the question.
+
+    Args:
+        exc: The pydantic error of the question's entry.
+        qid: The question id the message starts with.
+        doc: The YAML document, for the file name and line numbers.
+        at: Where the entry sits in ``doc`` (e.g. ``("answers", qid)``).
+    """
+    e = validation_error(exc, file=doc.file, line_of=doc.line_of, prefix=at)
+    return InputError(
+        f"question '{qid}': {e.reason}",
+        file=doc.file,
+        line=e.location.line,
+        field=e.location.field,
+        value=e.value,
+    )
