@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sectool.traffic.detect.findings import Finding
+from sectool.traffic.detect.findings import EntityKind, Finding
 from sectool.traffic.detect.scoring import (
     ScoreContext,
     as_ts,
@@ -117,6 +117,7 @@ def port_scan(spec: DetectorSpec, tables: Mapping[str, pd.DataFrame], ctx: Score
                 continue
             w = to_datetime(row[WINDOW_START])
             src = row["source.ip"]
+            kind: EntityKind
             if name == "vertical":
                 dst = row["destination.ip"]
                 fields: list[tuple[str, Any]] = [("source.ip", src), ("destination.ip", dst)]
@@ -130,7 +131,7 @@ def port_scan(spec: DetectorSpec, tables: Mapping[str, pd.DataFrame], ctx: Score
                     spec,
                     ctx,
                     query=q,
-                    kind=kind,  # type: ignore[arg-type]
+                    kind=kind,
                     value=value,
                     fields=fields,
                     start=w,
