@@ -148,17 +148,13 @@ class Injector:
         open_ports = {22, 443, 5432}
         for port in ports + sorted(open_ports):
             state = "SF" if port in open_ports else "REJ" if rng.random() < 0.8 else "S0"
-            rec.conn(
+            rec.probe(
                 t,
                 host.ip,
-                None,
                 target.ip,
                 port,
-                protocol=None,
-                s_payload=0,
-                d_payload=0,
-                duration_us=500,
                 state=state,
+                duration_us=500,
                 observer=self.net.sensor_for(host),
                 site=host.site,
             )
@@ -182,17 +178,13 @@ class Injector:
         for last_octet in range(1, 255):
             ip = f"10.10.{third}.{last_octet}"
             state = "REJ" if ip in live else "S0"
-            rec.conn(
+            rec.probe(
                 t,
                 host.ip,
-                None,
                 ip,
                 port,
-                protocol=None,
-                s_payload=0,
-                d_payload=0,
-                duration_us=400,
                 state=state,
+                duration_us=400,
                 observer=self.net.sensor_for(host),
                 site=host.site,
             )

@@ -195,36 +195,21 @@ def generate_infrastructure(
         third = rng.choice((10, 20, 30, 50, 60))
         for port in (22, 443, 3389):
             for last in range(1, 255):
-                rec.conn(
+                rec.probe(
                     t,
                     scanner.ip,
-                    None,
                     f"10.10.{third}.{last}",
                     port,
-                    protocol=None,
-                    s_payload=0,
-                    d_payload=0,
-                    duration_us=300,
                     state="S0",
+                    duration_us=300,
                     observer=dc,
                     site="dc",
                 )
                 t += rng.randrange(5_000, 50_000)
         for target in rng.sample(net.servers["web"] + net.servers["db"], 2):
             for port in rng.sample(range(1, 10_000), 150):
-                rec.conn(
-                    t,
-                    scanner.ip,
-                    None,
-                    target.ip,
-                    port,
-                    protocol=None,
-                    s_payload=0,
-                    d_payload=0,
-                    duration_us=300,
-                    state="REJ",
-                    observer=dc,
-                    site="dc",
+                rec.probe(
+                    t, scanner.ip, target.ip, port, state="REJ", duration_us=300, observer=dc, site="dc"
                 )
                 t += rng.randrange(5_000, 50_000)
         # Admins after the calendar: short checks on the jump hosts only (< 60 s).

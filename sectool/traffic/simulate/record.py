@@ -203,6 +203,34 @@ class Recorder:
             }
         )
 
+    def probe(
+        self,
+        ts_us: int,
+        src: str,
+        dst: str,
+        dport: int,
+        *,
+        state: str,
+        duration_us: int,
+        observer: str,
+        site: str,
+    ) -> None:
+        """One scan probe: a TCP connection attempt without payload."""
+        self.conn(
+            ts_us,
+            src,
+            None,
+            dst,
+            dport,
+            protocol=None,
+            s_payload=0,
+            d_payload=0,
+            duration_us=duration_us,
+            state=state,
+            observer=observer,
+            site=site,
+        )
+
     def dns(
         self,
         ts_us: int,
