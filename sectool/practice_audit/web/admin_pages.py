@@ -52,6 +52,21 @@ async def _form(request: Request) -> dict[str, str]:
     return {k: v for k, v in form.items() if isinstance(v, str)}
 
 
+async def _signed_in_form(request: Request) -> tuple[str, dict[str, str]] | None:
+    """The session id and form fields of an admin POST; ``None`` when not signed in.
+
+    Raises:
+        HTTPException: 403 when the form's CSRF token is not this session's.
+    """
+    sid = _session(request)
+    if sid is None:
+        return None
+    fields = await _form(request)
+    if not context(request).csrf.verify(request, fields.get(FIELD_NAME), f"admin:{sid}"):
+        raise HTTPException(status_code=403, detail="CSRF check failed")
+    return sid, fields
+
+
 @router.get("/admin/login", response_class=HTMLResponse)
 def login_form(request: Request) -> Response:
     if _session(request):
@@ -103,12 +118,10 @@ async def login(request: Request) -> Response:
 @router.post("/admin/logout")
 async def logout(request: Request) -> Response:
     ctx = context(request)
-    sid = _session(request)
-    if sid is None:
+    posted = await _signed_in_form(request)
+    if posted is None:
         return _to_login()
-    fields = await _form(request)
-    if not ctx.csrf.verify(request, fields.get(FIELD_NAME), f"admin:{sid}"):
-        raise HTTPException(status_code=403, detail="CSRF check failed")
+    sid, _ = posted
     ctx.auth.revoke(sid)
     response = _to_login()
     response.delete_cookie(SESSION_COOKIE, path="/admin", httponly=True, samesite="strict")
@@ -198,12 +211,10 @@ def link_for(ctx: WebContext, request: Request, token: str) -> str:
 @router.post("/admin/invite", response_class=HTMLResponse)
 async def invite(request: Request) -> Response:
     ctx = context(request)
-    sid = _session(request)
-    if sid is None:
+    posted = await _signed_in_form(request)
+    if posted is None:
         return _to_login()
-    fields = await _form(request)
-    if not ctx.csrf.verify(request, fields.get(FIELD_NAME), f"admin:{sid}"):
-        raise HTTPException(status_code=403, detail="CSRF check failed")
+    sid, fields = posted
     name = fields.get("name", "")
     provider = fields.get("provider_number", "").strip()
     size = fields.get("size", "")
@@ -260,12 +271,8 @@ async def invite(request: Request) -> Response:
 async def revoke(request: Request, clinic_id: int) -> Response:
     """End the clinic's open invitation links (e.g. one was sent to the wrong address)."""
     ctx = context(request)
-    sid = _session(request)
-    if sid is None:
+    if await _signed_in_form(request) is None:
         return _to_login()
-    fields = await _form(request)
-    if not ctx.csrf.verify(request, fields.get(FIELD_NAME), f"admin:{sid}"):
-        raise HTTPException(status_code=403, detail="CSRF check failed")
     try:
         await run_in_threadpool(lambda: ctx.store.revoke_invitations(clinic_id, now=ctx.now()))
     except ClinicNotFoundError:
