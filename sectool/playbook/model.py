@@ -20,7 +20,6 @@ an :class:`~sectool.errors.InputError` naming the file, the line, the step and t
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -44,16 +43,15 @@ __all__ = [
     "strict_validate",
 ]
 
-_DURATION = re.compile(r"^(\d+)\s*([smhdw])$")
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-
 
 def parse_duration(text: str) -> timedelta:
-    """``90m``, ``24h``, ``7d``, ``2w`` -> timedelta (positive)."""
-    m = _DURATION.match(text.strip())
-    if not m or int(m.group(1)) == 0:
-        raise ValueError(f"not a duration: {text!r}; expected a number and a unit s, m, h, d or w (e.g. 24h)")
-    return timedelta(**{_UNITS[m.group(2)]: int(m.group(1))})
+    """``90m``, ``24h``, ``7d``, ``2w`` -> timedelta (positive), in the detectors' duration syntax."""
+    from sectool.traffic.detect.config import parse_duration as detect_duration  # its models cost start-up
+
+    value = detect_duration(text)
+    if value <= timedelta(0):
+        raise ValueError(f"not a duration: {text!r}; a window must be longer than zero (e.g. 24h)")
+    return value
 
 
 class _RawStep(BaseModel):

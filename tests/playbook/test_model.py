@@ -138,12 +138,14 @@ def test_bad_playbook_names_file_line_step_key(
     assert not (tmp_path / "reports").exists()
 
 
-@pytest.mark.parametrize(("text", "hours"), [("24h", 24), ("90m", 1.5), ("7d", 168), ("2w", 336)])
+@pytest.mark.parametrize(
+    ("text", "hours"), [("24h", 24), ("90m", 1.5), ("7d", 168), ("2w", 336), ("1.5h", 1.5)]
+)
 def test_durations(text: str, hours: float) -> None:
     assert parse_duration(text).total_seconds() == hours * 3600
 
 
-@pytest.mark.parametrize("text", ["0h", "24", "h", "1y", "-1d"])
+@pytest.mark.parametrize("text", ["0h", "0.0d", "24", "h", "1y", "-1d", ""])
 def test_bad_durations(text: str) -> None:
     with pytest.raises(ValueError, match="not a duration"):
         parse_duration(text)
