@@ -1,9 +1,10 @@
-"""Every third-party module that sectool imports is a declared dependency of the installed sectool.
+"""Every third-party module that sectool imports is a declared dependency of sectool.
 
 A fresh install (``pip install .``) gets only what ``pyproject.toml`` declares: a module that
 the development venv happens to have but the project does not declare breaks the README's
 commands on a clean machine. This static check (ast over ``sectool/**.py`` against
-``importlib.metadata``) catches that without a network or a slow install.
+``pyproject.toml``, with ``importlib.metadata`` naming each module's distribution) catches that
+without a network or a slow install, and without trusting the venv's possibly stale install metadata.
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ from __future__ import annotations
 import ast
 import re
 import sys
+import tomllib
 from importlib import metadata
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "sectool"
+PYPROJECT = PACKAGE.parent / "pyproject.toml"
 
 
 def _norm(name: str) -> str:
@@ -76,13 +79,9 @@ def _third_party() -> dict[str, set[str]]:
 
 
 def _declared() -> set[str]:
-    """Distributions sectool declares for a plain install (no extras)."""
-    names = set()
-    for req in metadata.requires("sectool") or []:
-        if "extra ==" in req.replace("extra==", "extra =="):
-            continue
-        names.add(_norm(re.split(r"[\s<>=!~;\[(]", req, maxsplit=1)[0]))
-    return names
+    """Distributions ``pyproject.toml`` declares for a plain install (no extras)."""
+    requires = tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))["project"]["dependencies"]
+    return {_norm(re.split(r"[\s<>=!~;\[(]", req, maxsplit=1)[0]) for req in requires}
 
 
 def _undeclared(declared: set[str]) -> dict[str, list[str]]:
