@@ -201,6 +201,20 @@ def test_drafts_are_separate_from_submissions(store: Store, pa_bank: QuestionBan
     assert store.list_clinics()[0].has_draft is True
 
 
+def test_delete_draft_discards_only_that_clinics_draft(store: Store) -> None:
+    a, _ = _invite(store, "1001")
+    b, _ = _invite(store, "1002")
+    draft = Answers(answers={"org.owner": Answer(value="partly", justification="later")})
+    store.save_draft(a.id, draft, now=NOW)
+    store.save_draft(b.id, draft, now=NOW)
+    store.delete_draft(a.id)
+    assert store.get_draft(a.id) is None
+    assert store.get_draft(b.id) == draft
+    assert {c.provider_number: c.has_draft for c in store.list_clinics()} == {"1001": False, "1002": True}
+    store.delete_draft(a.id)  # nothing left to delete is not an error
+    assert store.get_draft(a.id) is None
+
+
 def test_submit_with_must_pass_missing_stores_nothing_and_keeps_the_draft(
     store: Store, pa_bank: QuestionBank
 ) -> None:
