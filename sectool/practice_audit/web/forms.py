@@ -42,9 +42,6 @@ class RawAnswer:
     owner: str = ""
     due: str = ""
 
-    def is_empty(self) -> bool:
-        return not (self.value or self.justification.strip() or self.owner.strip() or self.due.strip())
-
 
 @dataclass(frozen=True)
 class FieldError:
