@@ -505,19 +505,13 @@ def traffic_from_jsonl(
     paths: Iterable[str | Path], *, data_from: datetime | None = None, data_until: datetime | None = None
 ) -> TrafficData:
     """From JSONL files of findings (the traffic area's JSONL sink)."""
+    from sectool.traffic.readers.common import json_object
+
     items: list[Mapping[str, Any]] = []
     origins: list[tuple[str, int]] = []
-    files = [str(p) for p in paths]
-    for path in files:
+    for path in map(str, paths):
         for n, line in enumerate(read_text(path).splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputError(f"not valid JSON: {exc.msg}", file=path, line=n) from None
-            if not isinstance(obj, dict):
-                raise InputError("expected a JSON object per line", file=path, line=n)
-            items.append(obj)
-            origins.append((path, n))
+            if line.strip():
+                items.append(json_object(Path(path), n, line))
+                origins.append((path, n))
     return traffic_from_dicts(items, origins=origins, data_from=data_from, data_until=data_until)

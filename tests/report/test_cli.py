@@ -114,18 +114,26 @@ def test_previous_of_same_period_is_refused(tmp_path: Path, capsys: pytest.Captu
     assert "the previous report is for the same period" in capsys.readouterr().err
 
 
-def test_bad_finding_line_names_file_and_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    ("bad", "message"), [("not json", "not valid JSON"), ("[1, 2]", "a line must hold a JSON object")]
+)
+def test_bad_finding_line_names_file_and_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], bad: str, message: str
+) -> None:
     path = tmp_path / "f.jsonl"
     path.write_text(
         '{"detector": "x", "severity": "high", "window": {"start": "2026-11-01T00:00:00Z", '
-        '"end": "2026-11-01T01:00:00Z"}}\nnot json\n',
+        f'"end": "2026-11-01T01:00:00Z"}}}}\n\n{bad}\n',
         encoding="utf-8",
     )
     code = main(
         ["report", "forum", "--period", "2026-Q4", "--out", str(tmp_path / "o"), "--findings", str(path)]
     )
     assert code == 2
-    assert f"{path}:2" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert f"{path}:3" in err
+    assert message in err
+    assert "Traceback" not in err
 
 
 def test_appendix_counts_only_the_period(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
