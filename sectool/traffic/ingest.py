@@ -82,7 +82,7 @@ def iter_input_events(
 
 def _size(path: Path) -> int:
     try:
-        return Path(path).stat().st_size
+        return path.stat().st_size
     except OSError:
         return 0
 
@@ -118,9 +118,6 @@ def run_ingest(
         add = indexer.add
         for event in events:
             add(event)
-    else:
-        for _ in events:
-            pass
     if indexer is not None:
         indexer.close()
         indexer.refresh()
