@@ -34,6 +34,8 @@ EXPORT_COLUMNS = (
     "questions",
     "bank_version",
 )
+#: The columns that come from a submission (empty for a clinic that has not submitted).
+_SCORE_COLUMNS = EXPORT_COLUMNS[EXPORT_COLUMNS.index("version") :]
 
 
 def probe(name: str, provider_number: str, size: ClinicSize, now: datetime) -> Clinic:
@@ -63,28 +65,14 @@ def submission_model(row: SubmissionRow) -> Submission:
         submitted_at=row.submitted_at,
         size=ClinicSize(row.size),
         bank_version=row.bank_version,
-        answers=Answers.model_validate(json.loads(row.answers_json)),
+        answers=Answers.model_validate_json(row.answers_json),
         result=Result.model_validate_json(row.result_json),
     )
 
 
 def score_columns(r: SubmissionRow | None, domain_cols: list[str]) -> dict[str, Any]:
     """The score columns of one export row; ``size`` is the size the submission was scored for."""
-    empty: dict[str, Any] = {
-        "version": None,
-        "submitted_at": None,
-        "status": None,
-        "maturity": None,
-        "overall_percent": None,
-        "must_pass_total": None,
-        "must_pass_met": None,
-        "must_pass_missing": None,
-        "gaps": None,
-        "answered": None,
-        "questions": None,
-        "bank_version": None,
-    }
-    cols = {**empty, **dict.fromkeys(domain_cols)}
+    cols: dict[str, Any] = dict.fromkeys((*_SCORE_COLUMNS, *domain_cols))
     if r is None:
         return cols
     # Plain JSON rather than the pydantic model: the export reads a handful of fields per row.
