@@ -377,3 +377,44 @@ def test_top_terms_are_exact_across_shards(es: Any, monkeypatch: pytest.MonkeyPa
     assert recounts == [1]
     expected = sorted(counts, key=lambda ip: (-counts[ip], ip))[:3]
     assert got["terms:source.ip"].tolist() == [expected]
+
+
+def test_exact_recounts_per_group_and_window(es: Any) -> None:
+    # Two sources x two hourly windows, one key per request and three buckets per page: each
+    # (source, window) row's values must be counted and ranked on their own, across pages.
+    from sectool.traffic.detect.es_distinct import exact_distinct_counts, exact_top_terms
+    from sectool.traffic.detect.es_query import time_range
+
+    plan = {
+        ("10.6.0.1", 0): {"a.dk": 3, "b.dk": 1, "c.dk": 2},
+        ("10.6.0.1", 1): {"d.dk": 1},
+        ("10.6.0.2", 0): {"e.dk": 2, "f.dk": 2, "a.dk": 1, "g.dk": 4},
+        ("10.6.0.2", 1): {"b.dk": 5, "a.dk": 5},
+    }
+    events = [
+        {
+            "@timestamp": T0 + timedelta(hours=hour, seconds=j),
+            "source.ip": src,
+            "dns.question.registered_domain": dom,
+        }
+        for (src, hour), doms in plan.items()
+        for dom, n in doms.items()
+        for j in range(n)
+    ]
+    window_ms = {h: int((T0 + timedelta(hours=h)).timestamp() * 1000) for h in (0, 1)}
+    with event_index(es, events, shards=2) as name:
+        common: dict[str, Any] = {
+            "index": name,
+            "base_query": time_range(T0, T0 + timedelta(hours=2)),
+            "group_by": ("source.ip",),
+            "interval": timedelta(hours=1),
+            "field": "dns.question.registered_domain",
+            "keys": [("10.6.0.1",), ("10.6.0.2",), ("10.6.0.1",)],
+            "key_chunk": 1,
+            "page_size": 3,
+        }
+        distinct = exact_distinct_counts(es, **common)
+        top = exact_top_terms(es, size=2, **common)
+    rows = {(src, window_ms[h]): doms for (src, h), doms in plan.items()}
+    assert distinct == {k: len(doms) for k, doms in rows.items()}
+    assert top == {k: sorted(doms, key=lambda d: (-doms[d], d))[:2] for k, doms in rows.items()}

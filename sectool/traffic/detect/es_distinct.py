@@ -17,18 +17,47 @@ buckets recounted.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import timedelta
+from itertools import groupby
 from typing import TYPE_CHECKING, Any
 
-from sectool.traffic.detect.es_aggs import PRECISION_THRESHOLD, REFINE_AT, composite_sources
+from sectool.traffic.detect.es_aggs import PRECISION_THRESHOLD, REFINE_AT, composite_sources, top_terms
 from sectool.traffic.detect.es_paging import iter_composite
 from sectool.traffic.detect.es_query import all_of, pairs_query
 
 if TYPE_CHECKING:
     from elasticsearch import Elasticsearch
 
-__all__ = ["PRECISION_THRESHOLD", "REFINE_AT", "exact_distinct_counts"]
+__all__ = ["PRECISION_THRESHOLD", "REFINE_AT", "exact_distinct_counts", "exact_top_terms"]
+
+
+def _value_buckets(
+    es: Elasticsearch,
+    *,
+    index: str,
+    base_query: Mapping[str, Any],
+    group_by: Sequence[str],
+    interval: timedelta | None,
+    field: str,
+    keys: Iterable[tuple[Any, ...]],
+    key_chunk: int,
+    page_size: int,
+) -> Iterator[tuple[tuple[Any, ...], Any, int]]:
+    """``(row key, value, doc count)`` per distinct ``field`` value of each of the ``keys``' rows.
+
+    A composite over ``(group keys, [window], value)``, sorted by the row key first: one row's
+    values arrive together, and (the keys being chunked by group) no row spans two chunks.
+    """
+    sources = composite_sources(group_by, interval)
+    sources.append({"v": {"terms": {"field": field}}})
+    names = [next(iter(s)) for s in sources[:-1]]
+    key_list = list(dict.fromkeys(keys))
+    for start in range(0, len(key_list), key_chunk):
+        query = all_of([base_query, pairs_query(group_by, key_list[start : start + key_chunk])])
+        for bucket in iter_composite(es, index=index, query=query, sources=sources, page_size=page_size):
+            k = bucket["key"]
+            yield tuple(k[n] for n in names), k["v"], bucket["doc_count"]
 
 
 def exact_distinct_counts(
@@ -59,17 +88,12 @@ def exact_distinct_counts(
     Returns:
         ``{(*group key, [window_ms]): count}``.
     """
-    sources = composite_sources(group_by, interval)
-    sources.append({"v": {"terms": {"field": field}}})
-    names = [next(iter(s)) for s in sources[:-1]]
     counts: dict[tuple[Any, ...], int] = {}
-    key_list = list(dict.fromkeys(keys))
-    for start in range(0, len(key_list), key_chunk):
-        query = all_of([base_query, pairs_query(group_by, key_list[start : start + key_chunk])])
-        for bucket in iter_composite(es, index=index, query=query, sources=sources, page_size=page_size):
-            k = bucket["key"]
-            row_key = tuple(k[n] for n in names)
-            counts[row_key] = counts.get(row_key, 0) + 1
+    for row_key, _, _ in _value_buckets(
+        es, index=index, base_query=base_query, group_by=group_by, interval=interval,
+        field=field, keys=keys, key_chunk=key_chunk, page_size=page_size,
+    ):  # fmt: skip
+        counts[row_key] = counts.get(row_key, 0) + 1
     return counts
 
 
@@ -93,25 +117,11 @@ def exact_top_terms(
     composite is sorted by the row key first, so the values of one row arrive together and only
     that row's counts are held in memory.
     """
-    from sectool.traffic.detect.es_aggs import top_terms
-
-    sources = composite_sources(group_by, interval)
-    sources.append({"v": {"terms": {"field": field}}})
-    names = [next(iter(s)) for s in sources[:-1]]
-    out: dict[tuple[Any, ...], list[str]] = {}
-    key_list = list(dict.fromkeys(keys))
-    for start in range(0, len(key_list), key_chunk):
-        query = all_of([base_query, pairs_query(group_by, key_list[start : start + key_chunk])])
-        current: tuple[Any, ...] | None = None
-        counts: list[dict[str, Any]] = []
-        for bucket in iter_composite(es, index=index, query=query, sources=sources, page_size=page_size):
-            k = bucket["key"]
-            row_key = tuple(k[n] for n in names)
-            if row_key != current:
-                if current is not None:
-                    out[current] = top_terms(counts, size)
-                current, counts = row_key, []
-            counts.append({"key": k["v"], "doc_count": bucket["doc_count"]})
-        if current is not None:
-            out[current] = top_terms(counts, size)
-    return out
+    buckets = _value_buckets(
+        es, index=index, base_query=base_query, group_by=group_by, interval=interval,
+        field=field, keys=keys, key_chunk=key_chunk, page_size=page_size,
+    )  # fmt: skip
+    return {
+        row_key: top_terms([{"key": v, "doc_count": n} for _, v, n in values], size)
+        for row_key, values in groupby(buckets, key=lambda b: b[0])
+    }
