@@ -156,16 +156,9 @@ def ingest(
 
     indexer = None
     if to is None or es is not None:
-        from sectool.traffic.es.bulk import BulkIndexer
-        from sectool.traffic.es.client import check_reachable, make_client, settings_from_env
-        from sectool.traffic.es.template import ensure_template, validate_prefix
+        from sectool.traffic.es.bulk import open_indexer
 
-        validate_prefix(index_prefix)
-        url = settings_from_env(es).url
-        client = make_client(es, max_retries=2, retry_on_timeout=True)
-        check_reachable(client, url)
-        ensure_template(client, index_prefix)
-        indexer = BulkIndexer(client, index_prefix, url=url, max_retries=max_retries)
+        indexer = open_indexer(es, index_prefix, max_retries=max_retries)
 
     from sectool.traffic.ingest import IngestSummary
 

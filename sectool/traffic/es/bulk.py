@@ -35,7 +35,7 @@ from sectool.traffic.localstore import document_id, to_json_value
 if TYPE_CHECKING:
     from elasticsearch import Elasticsearch
 
-__all__ = ["BulkIndexer", "BulkStats", "to_action"]
+__all__ = ["BulkIndexer", "BulkStats", "open_indexer", "to_action"]
 
 #: How many rejection reasons the summary keeps.
 MAX_REASONS = 5
@@ -255,3 +255,24 @@ class BulkIndexer:
 def _describe(exc: Exception) -> str:
     text = str(getattr(exc, "message", "") or exc).splitlines()
     return (text[0] if text else type(exc).__name__)[:200]
+
+
+def open_indexer(url: str | None, prefix: str, *, max_retries: int = 5) -> BulkIndexer:
+    """A :class:`BulkIndexer` ready to write: ``prefix`` validated, the node reachable and the
+    index template in place.
+
+    ``url`` ``None`` means the environment's (``SECTOOL_ES_URL``, see ``settings_from_env``).
+
+    Raises:
+        InputError: an invalid prefix.
+        ServiceError: the node cannot be reached.
+    """
+    from sectool.traffic.es.client import check_reachable, make_client, settings_from_env
+    from sectool.traffic.es.template import ensure_template, validate_prefix
+
+    validate_prefix(prefix)
+    resolved = settings_from_env(url).url
+    client = make_client(url, max_retries=2, retry_on_timeout=True)
+    check_reachable(client, resolved)
+    ensure_template(client, prefix)
+    return BulkIndexer(client, prefix, url=resolved, max_retries=max_retries)
