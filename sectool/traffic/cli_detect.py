@@ -88,6 +88,7 @@ def register(app: typer.Typer) -> None:
         from sectool.traffic.detect.config import load_config
         from sectool.traffic.detect.detectors import DETECTORS, build_detectors
         from sectool.traffic.detect.engine import run_detectors
+        from sectool.traffic.detect.es_query import es_datetime
         from sectool.traffic.detect.findings import (
             SEVERITIES,
             read_jsonl,
@@ -186,8 +187,8 @@ def register(app: typer.Typer) -> None:
             # list membership compared whole findings (evidence included) pairwise.
             fresh = {id(f) for f in new}
             doc = {
-                "since": t0.isoformat().replace("+00:00", "Z"),
-                "until": t1.isoformat().replace("+00:00", "Z"),
+                "since": es_datetime(t0),
+                "until": es_datetime(t1),
                 "findings": [f.to_dict() | {"new": id(f) in fresh} for f in shown],
                 "new": len(new),
                 "repeated": len(repeated),

@@ -26,12 +26,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sectool.errors import InputError, ServiceError
 from sectool.traffic.detect.es_paging import call_es, iter_hits
-from sectool.traffic.detect.es_query import all_of, range_, terms
+from sectool.traffic.detect.es_query import all_of, es_datetime, range_, terms
 from sectool.traffic.detect.findings import Finding
 from sectool.traffic.ecs import FIELDS, nest
 
@@ -200,7 +200,7 @@ def finding_document(finding: Finding, *, created: datetime) -> dict[str, Any]:
             "risk_score": round(float(finding.score) * 100.0, 2),
             "start": d["window"]["start"],
             "end": d["window"]["end"],
-            "created": created.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+            "created": es_datetime(created),
         },
         "rule": {"id": finding.detector, "name": finding.detector, "category": "traffic-anomaly"},
         "threat": {
@@ -308,9 +308,7 @@ def read_findings(
     exists = call_es(f"check of index {index!r}", es.indices.exists, index=index)
     if not exists:
         return []
-    parts: list[Mapping[str, Any]] = [
-        range_("sectool.finding.window.end", gte=since.astimezone(UTC).isoformat().replace("+00:00", "Z"))
-    ]
+    parts: list[Mapping[str, Any]] = [range_("sectool.finding.window.end", gte=es_datetime(since))]
     if detectors:
         parts.append(terms("sectool.finding.detector", detectors))
     out: list[Finding] = []
