@@ -53,16 +53,6 @@ def _root(
     """Security toolkit for the Danish health sector."""
 
 
-_CONTROL = dict.fromkeys([*range(0x00, 0x09), *range(0x0B, 0x20), 0x7F, *range(0x80, 0xA0)])
-
-
-def _printable(text: str) -> str:
-    """Escape control characters (terminal escape sequences in hostile input) for the terminal."""
-    if not any(ord(ch) in _CONTROL for ch in text):
-        return text
-    return "".join(f"\\x{ord(ch):02x}" if ord(ch) in _CONTROL else ch for ch in text)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit code (never raises for user errors)."""
     try:
@@ -72,7 +62,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         code = exc.code
         return code if isinstance(code, int) else (0 if code is None else 1)
     except SectoolError as exc:
-        err.print(f"error: {_printable(str(exc))}", markup=False, highlight=False, soft_wrap=True)
+        # Imported here, on the error path: safetext needs pydantic, which `sectool --help` does not load.
+        from sectool.safetext import strip_controls
+
+        err.print(f"error: {strip_controls(str(exc))}", markup=False, highlight=False, soft_wrap=True)
         return exc.exit_code
     except KeyboardInterrupt:
         err.print("interrupted", markup=False, highlight=False)

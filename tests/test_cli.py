@@ -67,6 +67,7 @@ def test_ctrl_c_exits_130(monkeypatch: pytest.MonkeyPatch, capsys: pytest.Captur
     [
         ("title \x1b]0;pwned\x07\x1b[31mRED", "title \\x1b]0;pwned\\x07\\x1b[31mRED"),
         ("nul \x00 and c1 \x9b", "nul \\x00 and c1 \\x9b"),
+        ("admin\u202e txt.exe", "admin\\u202e txt.exe"),  # bidi override (Trojan Source)
         ("value x:smile: [bold]b[/bold]", "value x:smile: [bold]b[/bold]"),
     ],
 )
