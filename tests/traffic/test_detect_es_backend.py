@@ -27,6 +27,7 @@ from sectool.traffic.detect.spec import (
     Having,
     Max,
     Min,
+    MissingFieldError,
     Percentiles,
     Query,
     Series,
@@ -273,7 +274,7 @@ def test_missing_field_names_the_field_and_the_ecs_type(es: Any) -> None:
     del mapping["properties"]["user"]
     with event_index(es, EVENTS[:5], mapping=mapping) as name:
         backend = ElasticsearchBackend(es, name)
-        with pytest.raises(InputError) as info:
+        with pytest.raises(MissingFieldError) as info:
             backend.run(Query("brute", ("user.name",), (Count(),)), T0, T0 + timedelta(hours=1))
     assert info.value.location.field == "user.name"
     assert "has no field 'user.name'" in str(info.value)
@@ -287,7 +288,7 @@ def test_wrong_field_type_is_an_input_error(es: Any) -> None:
     mapping["properties"]["source"]["properties"]["ip"] = {"type": "keyword"}
     with (
         event_index(es, EVENTS[:5], mapping=mapping) as name,
-        pytest.raises(InputError, match=r"field 'source.ip' .* is mapped as keyword") as info,
+        pytest.raises(MissingFieldError, match=r"field 'source.ip' .* is mapped as keyword") as info,
     ):
         ElasticsearchBackend(es, name).run(Query("q", ("source.ip",), (Count(),)), T0, T0)
     assert "mapped as 'ip'" in str(info.value)

@@ -17,6 +17,7 @@ from sectool.traffic.detect.spec import (
     Having,
     Max,
     Min,
+    MissingFieldError,
     Percentiles,
     Query,
     Series,
@@ -190,8 +191,9 @@ def test_missing_field_names_ecs_field(tmp_path):
     path = tmp_path / "ev.jsonl"
     write_events(path, [{k: v for k, v in e.items() if k != "user.name"} for e in EVENTS])
     q = Query("q", group_by=("user.name",), metrics=(Count(),))
-    with pytest.raises(InputError) as exc:
+    with pytest.raises(MissingFieldError) as exc:
         PandasBackend([path]).run(q, SINCE, UNTIL)
+    assert isinstance(exc.value, InputError)
     assert exc.value.location.field == "user.name"
     assert "ECS field 'user.name' (keyword)" in str(exc.value)
 

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import pandas as pd
 import pytest
 
+from sectool.errors import InputError
 from sectool.traffic.detect.config import DetectConfig, WorkingHours
 from sectool.traffic.detect.detectors import DETECTORS, build_detectors
 from sectool.traffic.detect.engine import run_detectors
@@ -14,6 +15,7 @@ from sectool.traffic.detect.pandas_backend import PandasBackend
 from sectool.traffic.detect.scorers_events import outside_calendar
 from sectool.traffic.detect.scorers_net import beacon_score, histogram_score, hour_histogram
 from sectool.traffic.detect.scoring import ScoreContext, bowley_skew, entropy, mad, median, score
+from sectool.traffic.detect.spec import MissingFieldError, Query
 
 T0 = datetime(2026, 3, 3, 10, tzinfo=UTC)
 
@@ -272,3 +274,34 @@ def test_beacon_score_of_fewer_than_two_connections_is_defined(ts: list[int], si
     assert got["gap_median_s"] == 0
     assert got["ts_score"] == 0.5
     assert 0 <= got["score"] <= 1
+
+
+class _FailingBackend:
+    """Raises ``error`` for the given queries and runs the others over no events."""
+
+    def __init__(self, error: InputError, queries: tuple[Query, ...]) -> None:
+        self.error, self.queries = error, {id(q) for q in queries}
+        no_events = pd.DataFrame({"@timestamp": pd.Series([], dtype="datetime64[ns, UTC]")})
+        self.empty = PandasBackend.from_frame(no_events)
+
+    def run(self, query: Query, since: datetime, until: datetime) -> pd.DataFrame:
+        if id(query) in self.queries:
+            raise self.error
+        return self.empty.run(query, since, until)
+
+
+def test_only_a_missing_field_skips_a_detector():
+    cfg = DetectConfig()
+    specs = build_detectors(cfg, ["brute_force", "port_scan"])
+    brute = next(s for s in specs if s.name == "brute_force").queries
+    missing = MissingFieldError("the events have no field 'user.name'", field="user.name", expected="x")
+    kw = {"since": T0, "until": T0 + timedelta(hours=1), "config": cfg, "now": T0}
+    run = run_detectors(specs, _FailingBackend(missing, brute), skip_missing_fields=True, **kw)
+    assert run.skipped == {"brute_force": str(missing)}
+    assert "port_scan" in run.buckets
+    with pytest.raises(MissingFieldError):
+        run_detectors(specs, _FailingBackend(missing, brute), **kw)
+    # any other bad input stops the run, even one naming a field and an ECS definition
+    other = InputError("bad value", field="user.name", expected="ECS field 'user.name' (keyword)")
+    with pytest.raises(InputError, match="bad value"):
+        run_detectors(specs, _FailingBackend(other, brute), skip_missing_fields=True, **kw)

@@ -10,7 +10,7 @@ from sectool.errors import InputError
 from sectool.traffic.detect.config import DetectConfig
 from sectool.traffic.detect.findings import Finding
 from sectool.traffic.detect.scoring import ScoreContext, score
-from sectool.traffic.detect.spec import Backend, DetectorSpec
+from sectool.traffic.detect.spec import Backend, DetectorSpec, MissingFieldError
 
 __all__ = ["DetectionRun", "run_detectors"]
 
@@ -40,7 +40,7 @@ def run_detectors(
     Args:
         skip_missing_fields: When the events lack a field a detector needs, skip that detector
             and record why (used when running *all* detectors over data that has, say, no
-            authentication events); otherwise the :class:`InputError` propagates.
+            authentication events); otherwise the :class:`MissingFieldError` propagates.
         on_detector: Called with each detector's name when it is done (progress bars).
     """
     if since.tzinfo is None or until.tzinfo is None:
@@ -59,18 +59,13 @@ def run_detectors(
     for spec in specs:
         try:
             tables = {q.name: backend.run(q, since, until) for q in spec.queries}
-        except InputError as exc:
-            if (
-                skip_missing_fields
-                and exc.location.field is not None
-                and exc.expected
-                and "ECS field" in exc.expected
-            ):
-                run.skipped[spec.name] = str(exc)
-                if on_detector is not None:
-                    on_detector(spec.name)
-                continue
-            raise
+        except MissingFieldError as exc:
+            if not skip_missing_fields:
+                raise
+            run.skipped[spec.name] = str(exc)
+            if on_detector is not None:
+                on_detector(spec.name)
+            continue
         run.buckets[spec.name] = sum(len(t) for t in tables.values())
         run.findings.extend(score(spec, tables, ctx))
         if on_detector is not None:

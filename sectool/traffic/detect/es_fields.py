@@ -3,8 +3,8 @@
 Without this check a missing field silently gives no buckets (Elasticsearch aggregates an
 unmapped field as empty), and a detector would report "no findings" on data it never looked at.
 A field mapped with the wrong type (``source.ip`` as ``keyword``) would break CIDR filters in
-the same silent way. Both are :class:`sectool.errors.InputError` naming the field and the ECS
-definition expected.
+the same silent way. Both are :class:`~sectool.traffic.detect.spec.MissingFieldError` (an
+:class:`sectool.errors.InputError`) naming the field and the ECS definition expected.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from sectool.errors import InputError
 from sectool.traffic.detect.es_paging import call_es
+from sectool.traffic.detect.spec import MissingFieldError
 from sectool.traffic.ecs import FIELDS
 
 if TYPE_CHECKING:
@@ -68,7 +69,7 @@ def field_types(es: Elasticsearch, index: str, fields: Iterable[str]) -> dict[st
 
 
 def check_fields(es: Elasticsearch, index: str, fields: Iterable[str], *, query: str = "") -> None:
-    """Fail with an :class:`InputError` when a needed field is missing or has the wrong type.
+    """Fail with a :class:`MissingFieldError` when a needed field is missing or has the wrong type.
 
     Args:
         es: The client.
@@ -77,7 +78,8 @@ def check_fields(es: Elasticsearch, index: str, fields: Iterable[str], *, query:
         query: The name of the detector query that reads them, named in the message.
 
     Raises:
-        InputError: Naming the field and the ECS type expected.
+        MissingFieldError: Naming the field and the ECS type expected.
+        InputError: No index matches ``index``.
     """
     wanted = sorted(set(fields))
     found = field_types(es, index, wanted)
@@ -91,14 +93,14 @@ def check_fields(es: Elasticsearch, index: str, fields: Iterable[str], *, query:
         )
         types = found.get(name)
         if not types:
-            raise InputError(
+            raise MissingFieldError(
                 f"index {index!r} has no field {name!r}, which {who}", field=name, expected=expected
             )
         allowed = COMPATIBLE_TYPES.get(ecs_type or "", frozenset())
         wrong = {t: idx for t, idx in types.items() if allowed and t not in allowed}
         if wrong:
             shown = ", ".join(f"{t} in {', '.join(idx[:3])}" for t, idx in sorted(wrong.items()))
-            raise InputError(
+            raise MissingFieldError(
                 f"field {name!r} in index {index!r} is mapped as {shown}; {who} it",
                 field=name,
                 expected=expected,

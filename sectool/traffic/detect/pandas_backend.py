@@ -16,7 +16,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sectool.errors import InputError
 from sectool.traffic.detect.filters import mask
 from sectool.traffic.detect.spec import (
     WINDOW_START,
@@ -24,6 +23,7 @@ from sectool.traffic.detect.spec import (
     Count,
     Max,
     Min,
+    MissingFieldError,
     Percentiles,
     Query,
     Series,
@@ -45,10 +45,10 @@ _MERGE_EVERY = 8
 FrameSource = Callable[[Sequence[str], datetime, datetime], Iterable["pd.DataFrame"]]
 
 
-def missing_field_error(field: str, where: str) -> InputError:
+def missing_field_error(field: str, where: str) -> MissingFieldError:
     """The error for a field a detector needs that the events do not have."""
     kind = FIELDS.get(field, "keyword")
-    return InputError(
+    return MissingFieldError(
         f"{where} have no field '{field}', which the detector needs",
         field=field,
         expected=f"ECS field '{field}' ({kind})",

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias
 
+from sectool.errors import InputError
 from sectool.traffic.detect.filters import Filter, filter_fields
 
 if TYPE_CHECKING:
@@ -45,6 +46,7 @@ __all__ = [
     "Max",
     "Metric",
     "Min",
+    "MissingFieldError",
     "Percentiles",
     "Query",
     "Series",
@@ -352,12 +354,20 @@ class DetectorSpec:
         return frozenset(out)
 
 
+class MissingFieldError(InputError):
+    """The events lack a field a query needs, or hold it with a type the query cannot use.
+
+    Its own class so that a run of all detectors can skip the detector (engine) while any
+    other bad input still stops the run.
+    """
+
+
 class Backend(Protocol):
     """Runs queries over some store of ECS events.
 
     ``run`` returns the bucket table of ``query`` over events with ``@timestamp`` in
     ``[since - query.lookback, until)``. A field the query needs that the store does not
-    have raises :class:`sectool.errors.InputError` naming the field (``field=``) and the ECS
+    have raises :class:`MissingFieldError` naming the field (``field=``) and the ECS
     name expected; an unreachable store raises :class:`sectool.errors.ServiceError`.
     """
 
