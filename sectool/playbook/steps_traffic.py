@@ -113,16 +113,9 @@ def ingest_step(params: IngestParams, ctx: RunContext) -> StepOutcome:
     )
     indexer = None
     if params.elasticsearch:
-        from sectool.traffic.es.bulk import BulkIndexer
-        from sectool.traffic.es.client import check_reachable, make_client
-        from sectool.traffic.es.template import ensure_template, validate_prefix
+        from sectool.traffic.es.bulk import open_indexer
 
-        url = _es_url(params.es_url_env)
-        validate_prefix(params.index_prefix)
-        client = make_client(url, max_retries=2, retry_on_timeout=True)
-        check_reachable(client, url)
-        ensure_template(client, params.index_prefix)
-        indexer = BulkIndexer(client, params.index_prefix, url=url)
+        indexer = open_indexer(_es_url(params.es_url_env), params.index_prefix)
         ctx.state["es"] = {"url_env": params.es_url_env, "index": f"{params.index_prefix}-*"}
     to = ctx.path(params.to) if params.to else None
     summary = run_ingest(files, options=options, site=params.site, indexer=indexer, to=to)

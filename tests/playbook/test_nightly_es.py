@@ -84,3 +84,76 @@ def test_nightly_playbook_on_elasticsearch(
     finally:
         client.options(ignore_status=404).indices.delete(index=findings_index)
         client.close()
+
+
+def _ingest_playbook(path: Path, events: Path, prefix: str) -> Path:
+    path.write_text(
+        "name: es-ingest\nsteps:\n  - step: traffic.ingest\n    with:\n"
+        f"      inputs: [{events.name}]\n      elasticsearch: true\n      index_prefix: {prefix}\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_ingest_step_indexes_into_elasticsearch(
+    es_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from elasticsearch import Elasticsearch
+
+    events = tmp_path / "events.ndjson"
+    rows = [
+        {
+            "@timestamp": f"2026-11-24T0{i}:00:00Z",
+            "event.id": f"e{i}",
+            "source.ip": "10.0.0.5",
+            "destination.ip": "192.0.2.7",
+            "destination.port": 443,
+            "network.transport": "tcp",
+        }
+        for i in range(3)
+    ]
+    events.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    prefix = f"sectool-test-pb-{uuid.uuid4().hex[:8]}"
+    monkeypatch.setenv("SECTOOL_ES_URL", es_url)
+    pb = _ingest_playbook(tmp_path / "pb.yml", events, prefix)
+    client = Elasticsearch(es_url)
+    try:
+        assert main(["run", str(pb), "--workdir", str(tmp_path), "--json"]) == 0, capsys.readouterr().err
+        lines = [json.loads(x) for x in capsys.readouterr().out.strip().splitlines()]
+        step = next(x for x in lines if x["event"] == "step")
+        assert step["status"] == "ok"
+        assert (step["counts"]["read"], step["counts"]["indexed"]) == (3, 3)
+        client.indices.refresh(index=f"{prefix}-*")
+        assert client.count(index=f"{prefix}-*")["count"] == 3
+    finally:
+        client.options(ignore_status=404).indices.delete(index=f"{prefix}-*")
+        client.options(ignore_status=404).indices.delete_index_template(name=prefix)
+        client.close()
+
+
+@pytest.mark.parametrize(
+    ("prefix", "url", "message"),
+    [
+        ("Bad Prefix", None, "invalid index prefix"),
+        ("sectool-test-unreachable", "http://127.0.0.1:9", "127.0.0.1:9"),
+    ],
+)
+def test_ingest_step_fails_with_a_message(
+    es_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    prefix: str,
+    url: str | None,
+    message: str,
+) -> None:
+    events = tmp_path / "events.ndjson"
+    events.write_text('{"@timestamp": "2026-11-24T00:00:00Z", "source.ip": "10.0.0.5"}\n', encoding="utf-8")
+    monkeypatch.setenv("SECTOOL_ES_URL", url or es_url)
+    pb = _ingest_playbook(tmp_path / "pb.yml", events, f'"{prefix}"')
+    assert main(["run", str(pb), "--workdir", str(tmp_path), "--json"]) == 1
+    captured = capsys.readouterr()
+    step = next(json.loads(x) for x in captured.out.strip().splitlines() if '"event": "step"' in x)
+    assert step["status"] == "failed"
+    assert message in step["error"]
+    assert "Traceback" not in captured.err
