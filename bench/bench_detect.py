@@ -332,7 +332,7 @@ def detect_child(
             # Cold shard request cache: size-0 aggregations are cached, and a repeat must not look fast.
             es.indices.clear_cache(index=source, request=True)
         t0 = time.perf_counter()
-        run = run_detectors([spec], backend, since=since, until=until, config=config, now=until)
+        run = run_detectors([spec], backend, since=since, until=until, config=config)
         per[spec.name] = {
             "seconds": time.perf_counter() - t0,
             "buckets": run.buckets.get(spec.name, 0),
@@ -632,7 +632,7 @@ def profiles(
     for name, backend in backends:
 
         def work(b: Any = backend) -> Any:
-            return run_detectors(specs, b, since=since, until=until, config=config, now=until)
+            return run_detectors(specs, b, since=since, until=until, config=config)
 
         text = c.profile_text(work)
         print(c.save_profile(name, text, workdir if smoke else None))

@@ -74,7 +74,7 @@ def run_detection(
         es = connect(es_url)
         backend = ElasticsearchBackend(es, index)
     run = run_detectors(
-        specs, backend, since=since, until=until, config=cfg, now=now, skip_missing_fields=not detectors
+        specs, backend, since=since, until=until, config=cfg, skip_missing_fields=not detectors
     )
     previous = read_jsonl(state) if state is not None else []
     if es is not None and findings_index:

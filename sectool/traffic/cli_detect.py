@@ -153,7 +153,6 @@ def register(app: typer.Typer) -> None:
                 since=t0,
                 until=t1,
                 config=cfg,
-                now=now,
                 skip_missing_fields=not detector,
                 on_detector=lambda name: progress.update(task, advance=1, description=name),
             )

@@ -77,7 +77,6 @@ def _beacons(backend: Any) -> list[dict[str, Any]]:
         since=T0 + timedelta(hours=2),
         until=T0 + timedelta(hours=6),
         config=cfg,
-        now=T0 + timedelta(hours=6),
     )
     return [f.to_dict() for f in run.findings]
 
@@ -129,7 +128,6 @@ def test_connection_detectors_ignore_protocol_events(detector: str, sim_8h: Any)
             since=since,
             until=until,
             config=cfg,
-            now=until,
         )
         return [f.to_dict() for f in run.findings]
 

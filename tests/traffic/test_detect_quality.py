@@ -38,7 +38,7 @@ def scores():
         backend = PandasBackend.from_frame(sim.frame())
         since = parse_time(sim.truth["attack_period"]["start"])
         until = parse_time(sim.truth["end"])
-        run = run_detectors(build_detectors(cfg), backend, since=since, until=until, config=cfg, now=until)
+        run = run_detectors(build_detectors(cfg), backend, since=since, until=until, config=cfg)
         assert not run.skipped
         runs.append(evaluate(run.findings, sim.truth))
         false_positives += [
@@ -86,7 +86,6 @@ def test_the_benign_lookalikes_need_the_documented_allowlist():
         since=since,
         until=until,
         config=cfg,
-        now=until,
     )
     noisy = {(f.detector, f.entity.fields[0][1]) for f in unmatched(run.findings, sim.truth)}
     assert ("port_scan", "10.10.70.20") in noisy

@@ -79,9 +79,7 @@ def test_working_hours_calendar(when, outside):
 
 
 def _ctx(cfg=None):
-    return ScoreContext(
-        since=T0, until=T0 + timedelta(hours=6), now=T0 + timedelta(hours=6), config=cfg or DetectConfig()
-    )
+    return ScoreContext(since=T0, until=T0 + timedelta(hours=6), config=cfg or DetectConfig())
 
 
 def _empty_tables(spec):
@@ -219,9 +217,7 @@ def test_pair_seen_within_one_hour_is_not_a_spread_beacon():
     cfg = DetectConfig()
     since, until = T0, T0 + timedelta(hours=5)
     backend = PandasBackend.from_frame(pd.DataFrame(rows))
-    run = run_detectors(
-        build_detectors(cfg, ["beaconing"]), backend, since=since, until=until, config=cfg, now=until
-    )
+    run = run_detectors(build_detectors(cfg, ["beaconing"]), backend, since=since, until=until, config=cfg)
     assert run.findings == []
     # the same burst analysed over its own hour is perfectly regular
     one = run_detectors(
@@ -230,7 +226,6 @@ def test_pair_seen_within_one_hour_is_not_a_spread_beacon():
         since=T0 + timedelta(hours=2),
         until=T0 + timedelta(hours=3),
         config=cfg,
-        now=until,
     )
     assert len(one.findings) == 1
     assert one.findings[0].evidence["hist"] == 1.0
@@ -295,7 +290,7 @@ def test_only_a_missing_field_skips_a_detector():
     specs = build_detectors(cfg, ["brute_force", "port_scan"])
     brute = next(s for s in specs if s.name == "brute_force").queries
     missing = MissingFieldError("the events have no field 'user.name'", field="user.name", expected="x")
-    kw = {"since": T0, "until": T0 + timedelta(hours=1), "config": cfg, "now": T0}
+    kw = {"since": T0, "until": T0 + timedelta(hours=1), "config": cfg}
     run = run_detectors(specs, _FailingBackend(missing, brute), skip_missing_fields=True, **kw)
     assert run.skipped == {"brute_force": str(missing)}
     assert "port_scan" in run.buckets

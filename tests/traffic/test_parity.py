@@ -239,7 +239,7 @@ def test_every_detector_gives_the_same_findings_on_both_backends(backends: Any, 
     cfg = DetectConfig()
     specs = build_detectors(cfg, [name])
     since, until = _attack_range(sim)
-    runs = [run_detectors(specs, b, since=since, until=until, config=cfg, now=until) for b in backends]
+    runs = [run_detectors(specs, b, since=since, until=until, config=cfg) for b in backends]
     on_pandas, on_es = ([f.to_dict() for f in r.findings] for r in runs)
     assert runs[0].skipped == runs[1].skipped == {}
     assert on_pandas, f"{name} must fire on the simulated attacks, or this parity proves nothing"
@@ -335,12 +335,10 @@ def test_all_detectors_agree_on_another_seed_over_three_shards(es: Any) -> None:
     specs = build_detectors(cfg, list(DETECTORS))
     since, until = _attack_range(other)
     on_pandas = run_detectors(
-        specs, PandasBackend.from_frame(other.frame()), since=since, until=until, config=cfg, now=until
+        specs, PandasBackend.from_frame(other.frame()), since=since, until=until, config=cfg
     )
     with event_index(es, other.events(), mapping=ecs_mapping(date_type="date"), shards=3) as name:
-        on_es = run_detectors(
-            specs, ElasticsearchBackend(es, name), since=since, until=until, config=cfg, now=until
-        )
+        on_es = run_detectors(specs, ElasticsearchBackend(es, name), since=since, until=until, config=cfg)
     assert {f.detector for f in on_pandas.findings} == set(DETECTORS)
     assert sorted((f.to_dict() for f in on_es.findings), key=lambda d: d["id"]) == sorted(
         (f.to_dict() for f in on_pandas.findings), key=lambda d: d["id"]

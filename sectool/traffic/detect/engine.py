@@ -31,7 +31,6 @@ def run_detectors(
     since: datetime,
     until: datetime,
     config: DetectConfig,
-    now: datetime,
     skip_missing_fields: bool = False,
     on_detector: Callable[[str], None] | None = None,
 ) -> DetectionRun:
@@ -54,7 +53,7 @@ def run_detectors(
             value=until.isoformat(),
             expected=f"after {since.isoformat()}",
         )
-    ctx = ScoreContext(since=since, until=until, now=now, config=config)
+    ctx = ScoreContext(since=since, until=until, config=config)
     run = DetectionRun()
     for spec in specs:
         try:

@@ -23,7 +23,6 @@ again, which is a no-op when it is already current.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -51,7 +50,6 @@ __all__ = [
 ]
 
 DEFAULT_FINDINGS_INDEX = "sectool-findings"
-_INDEX_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,254}$")
 #: ``event.severity`` / ``signal.rule.severity`` numbers of Elastic's detection rules.
 SEVERITY_NUMBER = {"low": 21, "medium": 47, "high": 73, "critical": 99}
 _CATEGORY = {
@@ -147,14 +145,9 @@ def _merge(into: dict[str, Any], extra: Mapping[str, Any]) -> None:
 
 def validate_index_name(index: str) -> str:
     """A concrete index name Elasticsearch accepts (no wildcards: findings are written to it)."""
-    if not _INDEX_NAME.fullmatch(index) or index in (".", ".."):
-        raise InputError(
-            "invalid findings index name",
-            field="--findings-index",
-            value=index,
-            expected="lower-case letters, digits, '.', '_' or '-', starting with a letter or digit",
-        )
-    return index
+    from sectool.traffic.es.template import checked_index_name
+
+    return checked_index_name(index, what="findings index name", field="--findings-index")
 
 
 def ensure_findings_index(es: Elasticsearch, index: str = DEFAULT_FINDINGS_INDEX) -> None:

@@ -40,11 +40,10 @@ __all__ = [
 
 @dataclass(frozen=True)
 class ScoreContext:
-    """What a scorer may know besides the tables: the range, the clock and the configuration."""
+    """What a scorer may know besides the tables: the analysed range and the configuration."""
 
     since: datetime
     until: datetime
-    now: datetime
     config: DetectConfig
 
 

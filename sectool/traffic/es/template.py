@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_PREFIX",
+    "checked_index_name",
     "ensure_template",
     "index_name",
     "index_pattern",
@@ -31,19 +32,27 @@ __all__ = [
 ]
 
 DEFAULT_PREFIX = "sectool-events"
-_PREFIX = re.compile(r"^[a-z0-9][a-z0-9._-]{0,200}$")
+_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 
 
 def validate_prefix(prefix: str) -> str:
-    """An index prefix Elasticsearch accepts (lower case; letters, digits, ``.``, ``_``, ``-``)."""
-    if not _PREFIX.fullmatch(prefix) or prefix in (".", ".."):
+    """An index prefix Elasticsearch accepts (lower case; letters, digits, ``.``, ``_``, ``-``);
+    short enough for the ``-YYYY.MM.DD`` suffix."""
+    return checked_index_name(prefix, what="index prefix", field="--index-prefix", max_length=201)
+
+
+def checked_index_name(name: str, *, what: str, field: str, max_length: int = 255) -> str:
+    """``name`` if Elasticsearch accepts it as a concrete index name (no wildcards), else an
+    :class:`InputError` naming ``what`` and the option ``field``."""
+    if len(name) > max_length or not _NAME.fullmatch(name) or name in (".", ".."):
         raise InputError(
-            "invalid index prefix",
-            field="--index-prefix",
-            value=prefix,
-            expected="lower-case letters, digits, '.', '_' or '-', starting with a letter or digit",
+            f"invalid {what}",
+            field=field,
+            value=name,
+            expected="lower-case letters, digits, '.', '_' or '-', starting with a letter or digit"
+            + (f", at most {max_length} characters" if len(name) > max_length else ""),
         )
-    return prefix
+    return name
 
 
 def index_name(prefix: str, timestamp: datetime) -> str:
