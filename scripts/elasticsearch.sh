@@ -47,6 +47,11 @@ fetch() {
   [ -x "$HOME_DIR/bin/elasticsearch" ] && return
   command -v mvn >/dev/null || die "Maven (mvn) is needed to fetch $ARTIFACT"
   mkdir -p "$ES_BASE"
+  # Two nodes starting at once (different ports) share the distribution: one fetches and
+  # unpacks, the other waits for it and then finds it in place.
+  exec 8>"$ES_BASE/.fetch.lock"
+  flock 8
+  if [ -x "$HOME_DIR/bin/elasticsearch" ]; then exec 8>&-; return; fi
   log "fetching $ARTIFACT from Maven Central"
   local repo_opt=()
   [ -n "${MAVEN_REPO:-}" ] && repo_opt=("-Dmaven.repo.local=$MAVEN_REPO")
@@ -66,6 +71,7 @@ fetch() {
   mv "$tmp/elasticsearch-$ES_VERSION" "$HOME_DIR"
   rmdir "$tmp"
   chmod -R a+rX "$HOME_DIR"
+  exec 8>&-  # closing the descriptor releases the lock
 }
 
 ensure_user() {
