@@ -7,10 +7,12 @@ above the alert severity of a playbook (``sectool run``).
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import typer
 
@@ -53,8 +55,47 @@ def _root(
     """Security toolkit for the Danish health sector."""
 
 
+class _OneLineHandler(logging.Handler):
+    """Libraries' warnings (the Elasticsearch transport retrying a request, for example) as one
+    line on stderr: without it Python's last-resort handler prints them with their traceback."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            message = record.getMessage()
+            if record.exc_info and record.exc_info[1] is not None:
+                exc = record.exc_info[1]
+                message = f"{message}: {type(exc).__name__}: {exc}"
+            from sectool.safetext import strip_controls
+
+            text = strip_controls(f"{record.levelname.lower()}: {record.name}: {message}")
+            err.print(text, markup=False, highlight=False, soft_wrap=True)
+        except Exception:  # logging must never break the command
+            self.handleError(record)
+
+
+@contextmanager
+def _library_logging() -> Iterator[None]:
+    """While a command runs, warnings from libraries go through :class:`_OneLineHandler`;
+    ``SECTOOL_DEBUG`` keeps Python's default (with tracebacks)."""
+    if os.environ.get("SECTOOL_DEBUG"):
+        yield
+        return
+    root = logging.getLogger()
+    handler = _OneLineHandler(logging.WARNING)
+    root.addHandler(handler)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit code (never raises for user errors)."""
+    with _library_logging():
+        return _main(argv)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     try:
         # Standalone mode: typer prints usage errors itself and exits 2 through SystemExit.
         app(args=list(argv) if argv is not None else None, prog_name="sectool")

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -79,3 +80,44 @@ def test_user_errors_are_printed_literally(
     err = capsys.readouterr().err
     assert err.strip() == f"error: f.yml:3: {shown}"
     assert "\x1b" not in err
+
+
+_LOGS_A_RETRY = """
+import logging, sys
+import sectool.cli as cli
+
+def app(args, prog_name):
+    try:
+        raise ConnectionError("refused \\x1b[31m")
+    except ConnectionError as exc:
+        logging.getLogger("elastic_transport.transport").warning(
+            "Retrying request after failure (attempt %d of %d)", 0, 2, exc_info=exc
+        )
+    logging.getLogger("elastic_transport.node_pool").info("Resurrected node")
+
+cli.app = app
+sys.exit(cli.main([]))
+"""
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_library_warnings_are_one_line_unless_debugging(debug: bool) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "SECTOOL_DEBUG"}
+    if debug:
+        env["SECTOOL_DEBUG"] = "1"
+    proc = subprocess.run(
+        [sys.executable, "-c", _LOGS_A_RETRY],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    if debug:  # Python's default: the warning with its traceback
+        assert "Traceback (most recent call last)" in proc.stderr
+    else:
+        assert proc.stderr.splitlines() == [
+            "warning: elastic_transport.transport: Retrying request after failure (attempt 0 of 2): "
+            "ConnectionError: refused \\x1b[31m"
+        ]

@@ -11,6 +11,7 @@ import socket
 import struct
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -95,6 +96,15 @@ def _count(url: str, prefix: str) -> int:
         client.close()
 
 
+def _wait_for_documents(url: str, prefix: str, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if _count(url, prefix) > 0:  # a wildcard that matches no index yet counts 0
+            return
+        time.sleep(0.2)
+    pytest.fail(f"the node at {url} indexed nothing within {timeout:.0f} s of the first bulk request")
+
+
 def test_node_stopped_mid_ingest_then_rerun_completes(
     private_node: PrivateNode,
     tmp_path: Path,
@@ -108,12 +118,15 @@ def test_node_stopped_mid_ingest_then_rerun_completes(
     url = private_node.url
     args = ["traffic", "ingest", str(data), "--es", url, "--index-prefix", prefix, "--max-retries", "2"]
 
-    # 1st run, through the CLI: the node is stopped once 8,000 events have been read.
+    # 1st run, through the CLI: once 8,000 events have been read, and the node holds some of
+    # them (the first bulk request of 5,000 is sent in the background, and a slow machine may not
+    # have answered it yet), the node is stopped.
     real_read = ingest.read_events
 
     def stop_midway(*a: Any, **kw: Any) -> Iterator[dict[str, Any]]:
         for n, event in enumerate(real_read(*a, **kw), 1):
             if n == 8000:
+                _wait_for_documents(url, prefix)
                 private_node.run("stop")
             yield event
 
