@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sectool.errors import InputError
-from sectool.traffic.readers import ReaderOptions, ReadReport, read_events
+from sectool.traffic.readers import ReaderOptions, ReadReport, detect_format, input_labels, read_events
 
 if TYPE_CHECKING:
     from sectool.traffic.es.bulk import BulkIndexer
@@ -58,18 +58,22 @@ def iter_input_events(
     *,
     options: ReaderOptions,
     site: str | None,
-    on_event: Callable[[], None] | None = None,
+    direct: Callable[[Path, ReadReport], bool] | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """Events of every file in turn; damage is recorded in ``summary`` and the next file read."""
+    """Events of every file in turn; damage is recorded in ``summary`` and the next file read.
+
+    ``direct(path, report)`` may take a file over (the compiled NDJSON path indexes it itself and
+    counts ``summary.read``): when it returns ``True`` no events of that file are yielded.
+    """
     for path in paths:
         report = ReadReport()
         summary.files += 1
         summary.current = report
         try:
+            if direct is not None and direct(path, report):
+                continue
             for event in read_events(path, site=site, options=options, report=report):
                 summary.read += 1
-                if on_event is not None:
-                    on_event()
                 yield event
         except InputError as exc:
             summary.damaged.append(exc)
@@ -94,7 +98,6 @@ def run_ingest(
     site: str | None = None,
     indexer: BulkIndexer | None = None,
     to: Path | None = None,
-    on_event: Callable[[], None] | None = None,
     summary: IngestSummary | None = None,
 ) -> IngestSummary:
     """Read ``paths`` and send the events to ``indexer`` and/or the local file ``to``.
@@ -109,7 +112,8 @@ def run_ingest(
     if indexer is None and to is None:
         raise ValueError("ingest needs a destination")
     summary = summary if summary is not None else IngestSummary()
-    events = iter_input_events(paths, summary, options=options, site=site, on_event=on_event)
+    direct = _fast_ndjson(indexer, summary, options=options, site=site) if to is None else None
+    events = iter_input_events(paths, summary, options=options, site=site, direct=direct)
     if to is not None:
         from sectool.traffic.localstore import write_events
 
@@ -127,6 +131,29 @@ def run_ingest(
         summary.reasons = list(indexer.stats.reasons)
         summary.indices = sorted(indexer.indices)
     return summary
+
+
+def _fast_ndjson(
+    indexer: BulkIndexer | None, summary: IngestSummary, *, options: ReaderOptions, site: str | None
+) -> Callable[[Path, ReadReport], bool] | None:
+    """The ``direct`` hook of :func:`iter_input_events` that sends ECS NDJSON files through the
+    compiled path (:mod:`sectool.traffic.es.fast_ndjson`); ``None`` without the extension."""
+    if indexer is None:
+        return None
+    from sectool.traffic.es.fast_ndjson import accel_module, ingest_ndjson
+
+    accel = accel_module()
+    if accel is None:
+        return None
+
+    def direct(path: Path, report: ReadReport) -> bool:
+        if detect_format(path) != "ndjson":
+            return False
+        labels = input_labels(path, site=site, options=options)
+        ingest_ndjson(path, labels=labels, report=report, indexer=indexer, summary=summary, accel=accel)
+        return True
+
+    return direct
 
 
 def _tee(events: Iterator[dict[str, Any]], indexer: BulkIndexer) -> Iterator[dict[str, Any]]:

@@ -24,11 +24,11 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from sectool.errors import ServiceError
 from sectool.traffic.ecs import nest
-from sectool.traffic.es.encode import Encoded, encode
+from sectool.traffic.es.encode import encode
 from sectool.traffic.es.template import index_name
 from sectool.traffic.localstore import document_id, to_json_value
 
@@ -91,7 +91,13 @@ class _Retry:
 _FILTER_PATH = "errors,items.*.status,items.*.error.type,items.*.error.reason"
 
 
-_Doc = Encoded  # what a chunk holds: index, id, and the two NDJSON lines
+#: What a chunk holds: ``(index, id, the two NDJSON lines)``, an
+#: :class:`~sectool.traffic.es.encode.Encoded` or the plain tuple of the compiled NDJSON path
+#: (sectool-accel), so read by position.
+_Doc = tuple[str, str, bytes]
+_TARGET: Final = 0
+_ID: Final = 1
+_DATA: Final = 2
 
 
 class BulkIndexer:
@@ -139,10 +145,14 @@ class BulkIndexer:
         self.indices: set[str] = set()
 
     def add(self, event: Mapping[str, Any]) -> None:
-        doc = encode(self.prefix, event)
-        if doc.target not in self.indices:
-            self.indices.add(doc.target)
-        size = len(doc.data)
+        self.add_encoded(encode(self.prefix, event))
+
+    def add_encoded(self, doc: _Doc) -> None:
+        """Queue a document already encoded for this indexer's prefix (``(index, id, bytes)``,
+        as :func:`~sectool.traffic.es.encode.encode` or the compiled NDJSON path give it)."""
+        if doc[_TARGET] not in self.indices:
+            self.indices.add(doc[_TARGET])
+        size = len(doc[_DATA])
         if self._buffer_bytes + size > self.max_chunk_bytes and self._buffer:
             self._submit()
         self._buffer.append(doc)
@@ -166,7 +176,7 @@ class BulkIndexer:
         pending = chunk
         while pending:
             try:
-                body: Any = b"".join(d.data for d in pending)  # pre-serialised NDJSON passes through
+                body: Any = b"".join(d[_DATA] for d in pending)  # pre-serialised NDJSON passes through
                 answer = self.client.bulk(operations=body, filter_path=_FILTER_PATH).body
             except (TransportError, ApiError) as exc:
                 status = getattr(exc, "status_code", None) or getattr(
@@ -222,7 +232,7 @@ class BulkIndexer:
                     stats.rejected += 1
                     if len(stats.reasons) < MAX_REASONS:
                         reason = error.get("reason") if isinstance(error, dict) else str(error)
-                        stats.reasons.append(f"{doc.target}/{doc.doc_id}: {etype}: {reason}")
+                        stats.reasons.append(f"{doc[_TARGET]}/{doc[_ID]}: {etype}: {reason}")
         return again
 
     def flush(self) -> None:

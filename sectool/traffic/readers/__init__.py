@@ -28,7 +28,7 @@ from sectool.errors import InputError
 from sectool.traffic.readers.common import open_maybe_gzip
 from sectool.traffic.readers.options import ReaderOptions, ReadReport
 
-__all__ = ["ReadReport", "ReaderOptions", "detect_format", "read_events"]
+__all__ = ["ReadReport", "ReaderOptions", "detect_format", "input_labels", "read_events"]
 
 _CAPTURE_MAGICS = (
     b"\xa1\xb2\xc3\xd4",
@@ -81,6 +81,17 @@ def detect_format(path: Path) -> str:
     return "ndjson"
 
 
+def input_labels(path: Path, *, site: str | None, options: ReaderOptions) -> dict[str, Any]:
+    """The labels the events of ``path`` get where they leave the field unset: the source file,
+    and the site (``site`` overrides ``options.site``) as ``sectool.site`` and ``observer.name``."""
+    label_site = site if site is not None else options.site
+    labels: dict[str, Any] = {"sectool.source_file": str(path)}
+    if label_site:
+        labels["sectool.site"] = label_site
+        labels["observer.name"] = label_site
+    return labels
+
+
 def read_events(
     path: Path,
     *,
@@ -103,11 +114,7 @@ def read_events(
     path = Path(path)
     opts = options or ReaderOptions()
     rep = report if report is not None else ReadReport()
-    label_site = site if site is not None else opts.site
-    labels: dict[str, Any] = {"sectool.source_file": str(path)}
-    if label_site:
-        labels["sectool.site"] = label_site
-        labels["observer.name"] = label_site
+    labels = input_labels(path, site=site, options=opts)
     fmt = detect_format(path)
     if fmt == "capture":
         from sectool.traffic.readers.pcap import read_capture

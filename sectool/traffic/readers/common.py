@@ -25,6 +25,7 @@ __all__ = [
     "open_maybe_gzip",
     "packed",
     "parse_time",
+    "raw_batches",
     "raw_lines",
 ]
 
@@ -94,6 +95,44 @@ def raw_lines(path: Path, *, report: ReadReport | None = None) -> Iterator[tuple
             yield from _numbered(path, raw_fh, fh, compressed, report)
         finally:
             fh.close()
+
+
+def raw_batches(
+    path: Path, *, report: ReadReport | None = None, size: int = _BUFFER
+) -> Iterator[list[bytes]]:
+    """The lines of :func:`raw_lines` (bytes with their line ends, blank ones included) in lists
+    of about ``size`` bytes, for a reader that converts many lines per call."""
+    if _is_gzip(path):
+        batch: list[bytes] = []
+        held = 0
+        for _, raw in raw_lines(path, report=report):  # damaged data is reported at its line
+            batch.append(raw)
+            held += len(raw)
+            if held >= size:
+                yield batch
+                batch, held = [], 0
+        if batch:
+            yield batch
+        return
+    try:
+        fh = path.open("rb", buffering=_BUFFER)
+    except OSError as exc:
+        raise InputError(f"cannot open: {exc.strerror}", file=path) from exc
+    with fh:
+        position = 0
+        while batch := fh.readlines(size):
+            if report is not None:
+                position += sum(map(len, batch))
+                report.position = position
+            yield batch
+
+
+def _is_gzip(path: Path) -> bool:
+    try:
+        with path.open("rb") as probe:
+            return probe.read(2) == _GZIP_MAGIC
+    except OSError as exc:
+        raise InputError(f"cannot open: {exc.strerror}", file=path) from exc
 
 
 def _numbered(

@@ -36,7 +36,15 @@ from sectool.traffic.readers.identity import SourceEvent, source_id, time_ns
 from sectool.traffic.readers.options import ReaderOptions, ReadReport
 from sectool.traffic.readers.values import canonical_ip
 
-__all__ = ["ARRAY_FIELDS", "read_ndjson", "validate_value"]
+__all__ = [
+    "ARRAY_FIELDS",
+    "CHECKS",
+    "labelled",
+    "line_event",
+    "read_ndjson",
+    "validate_value",
+    "warn_dropped",
+]
 
 
 #: ECS fields that are arrays in ECS but single keywords in sectool's contract (the detectors,
@@ -121,36 +129,54 @@ def read_ndjson(
     """Validated flat events of an ECS NDJSON file."""
     dropped: dict[str, None] = {}
     label_items = list(labels.items())
-    loads = orjson.loads
     try:
         for lineno, raw in raw_lines(path, report=report):
-            event: dict[str, Any] | None = None
-            try:
-                try:
-                    doc = loads(raw)
-                except orjson.JSONDecodeError:
-                    doc = None  # blank, not UTF-8, not JSON, or beyond orjson: the reference path decides
-                else:
-                    if type(doc) is dict:
-                        event = _fast_event(doc, dropped)
-                if event is None:
-                    text = decoded(path, lineno, raw)
-                    if text is None:
-                        continue
-                    event = _parse(path, lineno, text, dropped)
-            except RecursionError:  # hostile input: objects nested hundreds deep
-                raise InputError("objects nested too deeply", file=path, line=lineno) from None
-            report.lines += 1
-            doc_id = _doc_id(event)
-            for key, value in label_items:
-                if key not in event:
-                    event[key] = value
-            yield SourceEvent(event, doc_id)
+            event = line_event(path, lineno, raw, dropped)
+            if event is not None:
+                report.lines += 1
+                yield labelled(event, label_items)
     finally:
-        if dropped:
-            names = list(dropped)
-            shown = ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")
-            report.warn(f"{path}: {len(names)} fields outside sectool's ECS list were dropped: {shown}")
+        warn_dropped(path, dropped, report)
+
+
+def line_event(path: Path, lineno: int, raw: bytes, dropped: dict[str, None]) -> dict[str, Any] | None:
+    """The validated flat event of line ``lineno`` (its bytes ``raw``), ``None`` for a blank line;
+    :class:`InputError` naming the line and field for a bad one. Names outside sectool's list are
+    added to ``dropped``."""
+    event: dict[str, Any] | None = None
+    try:
+        try:
+            doc = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            doc = None  # blank, not UTF-8, not JSON, or beyond orjson: the reference path decides
+        else:
+            if type(doc) is dict:
+                event = _fast_event(doc, dropped)
+        if event is None:
+            text = decoded(path, lineno, raw)
+            if text is None:
+                return None
+            event = _parse(path, lineno, text, dropped)
+    except RecursionError:  # hostile input: objects nested hundreds deep
+        raise InputError("objects nested too deeply", file=path, line=lineno) from None
+    return event
+
+
+def labelled(event: dict[str, Any], label_items: list[tuple[str, Any]]) -> SourceEvent:
+    """``event`` with its document id (from the event as read) and the labels it leaves unset."""
+    doc_id = _doc_id(event)
+    for key, value in label_items:
+        if key not in event:
+            event[key] = value
+    return SourceEvent(event, doc_id)
+
+
+def warn_dropped(path: Path, dropped: dict[str, None], report: ReadReport) -> None:
+    """One warning per file that lists the fields outside sectool's list."""
+    if dropped:
+        names = list(dropped)
+        shown = ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")
+        report.warn(f"{path}: {len(names)} fields outside sectool's ECS list were dropped: {shown}")
 
 
 # ------------------------------------------------------------------------------- the fast path
@@ -173,7 +199,8 @@ def _check(field: str, kind: str) -> int:
     return _IP if kind == "ip" else _KEYWORD
 
 
-_CHECKS: dict[str, int] = {f: _check(f, k) for f, k in FIELDS.items()}
+#: Field -> check code (the codes are also the compiled path's, see accel/src/lib.rs).
+CHECKS: dict[str, int] = {f: _check(f, k) for f, k in FIELDS.items()}
 _DATES = tuple(f for f, k in FIELDS.items() if k == "date")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _EPOCH_MS = 1000
@@ -216,7 +243,7 @@ def _plan(keys: tuple[str, ...], types: tuple[type, ...]) -> _Plan | None:
     lists: dict[str, list[str]] = {n: [] for n in _Plan._fields}
     present = False
     for key, vtype in zip(keys, types, strict=True):
-        check = _CHECKS.get(key)
+        check = CHECKS.get(key)
         if check is None:
             if any(p in FIELDS for p in _parents(key)):
                 return None  # an object where a value belongs: an error
