@@ -150,8 +150,9 @@ def _fast_ndjson(
         if detect_format(path) != "ndjson":
             return False
         labels = input_labels(path, site=site, options=options)
-        ingest_ndjson(path, labels=labels, report=report, indexer=indexer, summary=summary, accel=accel)
-        return True
+        return ingest_ndjson(
+            path, labels=labels, report=report, indexer=indexer, summary=summary, accel=accel
+        )
 
     return direct
 

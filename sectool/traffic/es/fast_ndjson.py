@@ -49,14 +49,20 @@ def ingest_ndjson(
     indexer: BulkIndexer,
     summary: IngestSummary,
     accel: Any,
-) -> None:
+) -> bool:
     """Index the events of the ECS NDJSON file ``path`` through ``indexer``, counting them in
     ``summary.read`` batch by batch. Like :func:`sectool.traffic.readers.ndjson.read_ndjson`, a
-    bad line raises :class:`~sectool.errors.InputError` after every line before it was queued."""
+    bad line raises :class:`~sectool.errors.InputError` after every line before it was queued.
+
+    Returns ``False``, having read nothing, when the compiled path cannot take the file (a label,
+    such as the file's own name, that needs JSON escapes): the Python path reads it then."""
     label_items = list(labels.items())
-    converter = accel.NdjsonBulk(
-        CHECKS, {k: list(v) for k, v in ARRAY_FIELDS.items()}, indexer.prefix, label_items
-    )
+    try:
+        converter = accel.NdjsonBulk(
+            CHECKS, {k: list(v) for k, v in ARRAY_FIELDS.items()}, indexer.prefix, label_items
+        )
+    except ValueError:
+        return False
     dropped: dict[str, None] = {}
     add_encoded, add = indexer.add_encoded, indexer.add
     lineno = 0
@@ -87,3 +93,4 @@ def ingest_ndjson(
         report.lines += read
         summary.read += read
         warn_dropped(path, dropped, report)
+    return True
