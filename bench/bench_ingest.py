@@ -14,7 +14,12 @@ converts them (not timed), so both sides index byte-for-byte the same documents.
     ... bench/bench_ingest.py --profile        # also a pyinstrument profile of sectool's client side
     ... bench/bench_ingest.py --split-cores "$(cat /var/tmp/sectool-es/run-9260/es.pid)"
                                                # node and client on cores of their own
+    ... bench/bench_ingest.py --python-path    # sectool without its compiled fast path (SECTOOL_ACCEL=0)
     ... bench/bench_ingest.py --smoke --es URL # tiny, for the test suite (unique index names, cleaned up)
+
+sectool's side takes the compiled fast path for ECS NDJSON (``accel/``, module ``sectool_accel``)
+when it is installed, as the command does; the header says which path ran, and the client-only
+figure is measured on that path.
 
 Use a private node (``ES_PORT=9260 ES_HEAP=2g scripts/elasticsearch.sh start``), never a node
 other people are using: the benchmark deletes and recreates its own ``sectool-bench-*`` indices.
@@ -252,16 +257,59 @@ def run_sectool(url: str, events: Path, prefix: str, chunk: int, workers: int, r
 
 
 def client_only(events: Path, limit: int) -> float:
-    """Events/s of sectool's client side alone (read, validate, encode to ``_bulk`` bytes), no node."""
+    """Events/s of sectool's client side alone (read, validate, encode to ``_bulk`` bytes), no
+    node, on the path the ingest takes (the compiled one when it is installed and enabled)."""
     from sectool.traffic.es.encode import encode
-    from sectool.traffic.readers import read_events
+    from sectool.traffic.es.fast_ndjson import accel_module, ingest_ndjson
+    from sectool.traffic.ingest import IngestSummary
+    from sectool.traffic.readers import ReaderOptions, ReadReport, input_labels, read_events
 
+    head = events.with_name(f"{events.stem}.head-{limit}{events.suffix}")
+    if not head.exists():
+        _head(events, head, limit)
     t0 = time.perf_counter()
-    n = 0
-    for event in itertools.islice(read_events(events), limit):
-        encode("p", event)
-        n += 1
+    accel = accel_module()
+    if accel is not None:
+
+        class Discard:
+            prefix = "p"
+            n = 0
+
+            def add(self, event: Any) -> None:
+                encode(self.prefix, event)
+                self.n += 1
+
+            def add_encoded(self, doc: Any) -> None:
+                self.n += 1
+
+        sink = Discard()
+        labels = input_labels(head, site=None, options=ReaderOptions())
+        summary = IngestSummary()
+        ingest_ndjson(
+            head,
+            labels=labels,
+            report=ReadReport(),
+            indexer=sink,  # type: ignore[arg-type]
+            summary=summary,
+            accel=accel,
+        )
+        n = sink.n
+    else:
+        n = 0
+        for event in read_events(head):
+            encode("p", event)
+            n += 1
     return n / (time.perf_counter() - t0)
+
+
+def sectool_path() -> str:
+    """Which path sectool's side takes for ECS NDJSON."""
+    from sectool.traffic.es.fast_ndjson import accel_module
+
+    accel = accel_module()
+    if accel is None:
+        return "Python path" + (" (SECTOOL_ACCEL=0)" if os.environ.get("SECTOOL_ACCEL") == "0" else "")
+    return f"compiled fast path (sectool_accel {accel.__version__})"
 
 
 # ---------------------------------------------------------------------------------------- main
@@ -297,7 +345,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="pin the node (every thread of NODE_PID) to the last CPU and this benchmark (both "
         "clients) to the others, as if node and client had machines of their own",
     )
+    parser.add_argument(
+        "--python-path", action="store_true", help="sectool without its compiled fast path (SECTOOL_ACCEL=0)"
+    )
     args = parser.parse_args(argv)
+    if args.python_path:
+        os.environ["SECTOOL_ACCEL"] = "0"
 
     url = args.es or os.environ.get("SECTOOL_ES_URL")
     if not url:
@@ -321,6 +374,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             events = events_file(workdir, n, smoke=smoke)
             bulk = ceiling_file(workdir, events)
         print(f"   data: {events} ({n:,} events; prepared in {prep.seconds:.0f} s, not timed)")
+        path_used = sectool_path()
+        print(f"   sectool side: {path_used}")
         grid = list(
             itertools.product(
                 _ints(args.chunk_size),
@@ -396,6 +451,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "ratio_same_settings": r_same,
             "ratio_best": r_best,
             "client_only_rate": prep_rate,
+            "sectool_path": path_used,
             "cores": {"node": sorted(pinned[0]), "client": sorted(pinned[1])} if pinned else "shared",
         }
         if args.profile:

@@ -480,7 +480,11 @@ impl NdjsonBulk {
                 if depth == 0 && key == "dns" && scan.has_member("answers")? {
                     return None; // ECS list-of-objects answers: the reference path reshapes them
                 }
-                if work.seen.iter().any(|n| n == prefix) {
+                if self.by_name.contains_key(prefix.as_slice())
+                    || work.seen.iter().any(|n| n == prefix)
+                {
+                    // an object at a field's name (even `{}`, which flattens to nothing and would
+                    // hide a value given under the same name), or an object name given twice
                     return None;
                 }
                 work.seen.push(prefix.clone());

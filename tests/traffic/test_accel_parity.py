@@ -204,6 +204,15 @@ LEFT_TO_PYTHON = {
         b'{"@timestamp":"2026-03-03T11:00:00Z","source.ip":"10.0.0.1","source":{"ip":"10.0.0.2"}}\n'
     ),
     "an unknown name given twice": b'{"@timestamp":"2026-03-03T11:00:00Z","host":1,"host":{"name":"x"}}\n',
+    # a field's name given twice, once as an (empty) object: Python's dict keeps the last value
+    # at the first one's place (found by a differential fuzzer)
+    "a field as a value, then as {}": b'{"@timestamp":"2026-03-03T11:00:00Z","@timestamp":{}}\n',
+    "a field as {}, then as a value": (
+        b'{"source.port":{},"@timestamp":"2026-03-03T11:00:00Z","source.port":80}\n'
+    ),
+    "a nested field as a value, then as an object": (
+        b'{"@timestamp":"2026-03-03T11:00:00Z","source":{"ip":"10.0.0.1","ip":{"x":{}}}}\n'
+    ),
     "list with a non-string": line(dns__answers__data=["a", 1]),
     "keyword given a list": line(event__kind=["a"]),
 }
