@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import random
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -382,3 +383,40 @@ def test_the_node_holds_what_the_python_path_would_send(
     finally:
         es.indices.delete(index=f"{prefix}-*", allow_no_indices=True, ignore_unavailable=True)
         es.close()
+
+
+# --------------------------------------------------------------- seeded differential mutations
+_VALUES: list[Any] = [
+    None, 0, -1, 80, 65536, 2**63 - 1, 2**63, 2**64, -(2**63), 1.0, 1e3, True, False, "", "x", "æ",
+    'q"uote', "back\\slash", "tab\t", "\U0001f600", [], ["a"], ["a", 1], [None], {}, {"x": 1}, {"x": {}},
+    "10.0.0.1", "010.0.0.1", "fd00::1", "FD00::1", "::ffff:1.2.3.4", "2001:db8:0:0:1:0:0:1",
+    "2026-03-03T11:00:00Z", "2026-03-03T11:00:00.1Z", "2026-03-03T11:00:00.123456789Z",
+    "2026-03-03T11:00:00+14:00", "2026-03-03T11:00:00-23:59", "2024-02-29T00:00:00Z",
+    "2023-02-29T00:00:00Z", "0001-01-01T00:30:00+01:00", "9999-12-31T23:59:59.999999-00:01",
+    1772535600000, "intrusion_detection", ["network", "intrusion_detection"],
+]  # fmt: skip
+
+
+def _mutate(rng: random.Random, doc: dict[str, Any]) -> bytes:
+    fields = [*CHECKS, "host.name", "message", "dns", "source", "event"]
+    for _ in range(rng.randint(1, 3)):
+        key = rng.choice(fields) if rng.random() < 0.8 else rng.choice(list(doc))
+        doc[key] = rng.choice(_VALUES)
+    text = json.dumps(doc, ensure_ascii=rng.random() < 0.1, separators=(",", ":"))
+    if rng.random() < 0.1:  # a name given twice
+        name = rng.choice(list(doc))
+        text = text[:-1] + f',"{name}":' + json.dumps(rng.choice(_VALUES)) + "}"
+    if rng.random() < 0.1:  # the same name nested
+        parent, _, leaf = rng.choice([f for f in CHECKS if "." in f]).partition(".")
+        text = text[:-1] + f',"{parent}":{{"{leaf}":' + json.dumps(rng.choice(_VALUES)) + "}}"
+    return text.encode() + rng.choice([b"\n", b"\r\n", b" \n"])
+
+
+def test_seeded_mutations_follow_the_contract(accel: ModuleType, simulated: Path) -> None:
+    """20,000 mutated simulator lines (types, edge values, repeated and nested names, escapes):
+    every line the compiled path converts is exactly the Python path's document."""
+    rng = random.Random(20261125)
+    base = [json.loads(x) for x in simulated.read_bytes().splitlines()[:400]]
+    lines = [_mutate(rng, dict(rng.choice(base))) for _ in range(20_000)]
+    taken = check_block(accel, lines)
+    assert 0.1 * len(lines) < sum(taken) < len(lines)  # both paths exercised
