@@ -142,6 +142,7 @@ def beaconing(cfg: DetectConfig) -> DetectorSpec:
         ("T1071", "T1573"),
         c.model_dump(),
         "regular connections from an internal host to an external address (C2 beacon)",
+        row_wise=True,  # each pair is scored on its own series
     )
 
 

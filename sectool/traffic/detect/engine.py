@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import cast
 
 from sectool.errors import InputError
 from sectool.traffic.detect.config import DetectConfig
 from sectool.traffic.detect.findings import Finding
-from sectool.traffic.detect.scoring import ScoreContext, score
-from sectool.traffic.detect.spec import Backend, DetectorSpec, MissingFieldError
+from sectool.traffic.detect.scoring import ScoreContext, finding_order, score
+from sectool.traffic.detect.spec import Backend, DetectorSpec, MissingFieldError, PartsBackend
 
 __all__ = ["DetectionRun", "run_detectors"]
 
@@ -57,7 +58,7 @@ def run_detectors(
     run = DetectionRun()
     for spec in specs:
         try:
-            tables = {q.name: backend.run(q, since, until) for q in spec.queries}
+            found, buckets = _run_one(spec, backend, since, until, ctx)
         except MissingFieldError as exc:
             if not skip_missing_fields:
                 raise
@@ -65,8 +66,26 @@ def run_detectors(
             if on_detector is not None:
                 on_detector(spec.name)
             continue
-        run.buckets[spec.name] = sum(len(t) for t in tables.values())
-        run.findings.extend(score(spec, tables, ctx))
+        run.buckets[spec.name] = buckets
+        run.findings.extend(found)
         if on_detector is not None:
             on_detector(spec.name)
     return run
+
+
+def _run_one(
+    spec: DetectorSpec, backend: Backend, since: datetime, until: datetime, ctx: ScoreContext
+) -> tuple[list[Finding], int]:
+    """The findings of one detector and the number of buckets its scorer saw."""
+    run_parts = getattr(backend, "run_parts", None)
+    if spec.row_wise and len(spec.queries) == 1 and run_parts is not None:
+        # Part by part: the backend holds one part's rows (and their series) at a time.
+        (query,) = spec.queries
+        found: list[Finding] = []
+        buckets = 0
+        for part in cast(PartsBackend, backend).run_parts(query, since, until):
+            buckets += len(part)
+            found.extend(score(spec, {query.name: part}, ctx))
+        return sorted(found, key=finding_order), buckets
+    tables = {q.name: backend.run(q, since, until) for q in spec.queries}
+    return score(spec, tables, ctx), sum(len(t) for t in tables.values())

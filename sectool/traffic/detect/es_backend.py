@@ -61,7 +61,11 @@ if TYPE_CHECKING:
     import pandas as pd
     from elasticsearch import Elasticsearch
 
-__all__ = ["BUCKET_BUDGET", "ElasticsearchBackend", "page_size_for", "query_dsl"]
+__all__ = ["BUCKET_BUDGET", "DEFAULT_SERIES_PART", "ElasticsearchBackend", "page_size_for", "query_dsl"]
+
+#: Candidate rows whose series the client holds at once for a row-wise scorer (beaconing: up to
+#: ``max_points`` connections each); 5,000 candidates are scored in ten parts.
+DEFAULT_SERIES_PART = 500
 
 
 def query_dsl(query: Query, since: datetime, until: datetime) -> dict[str, Any]:
@@ -82,6 +86,8 @@ class ElasticsearchBackend:
         page_size: Composite buckets per request (at most; see :func:`page_size_for`).
         hits_page_size: Hits per request in the series phase.
         key_chunk: Group keys per request when restricting to candidates or fetching series.
+        series_part: Rows per part in :meth:`run_parts` (how many candidates' series the client
+            holds at once for a row-wise scorer).
         on_page: Called with the bucket/hit count of every page (progress bars, tests).
     """
 
@@ -93,10 +99,14 @@ class ElasticsearchBackend:
         page_size: int = DEFAULT_PAGE_SIZE,
         hits_page_size: int = DEFAULT_HITS_PAGE,
         key_chunk: int = DEFAULT_KEY_CHUNK,
+        series_part: int = DEFAULT_SERIES_PART,
         on_page: Callable[[int], None] | None = None,
     ) -> None:
+        if series_part < 1:
+            raise ValueError("series_part must be at least 1")
         self.es = es
         self.index = index
+        self.series_part = series_part
         self.page_size = page_size
         self.hits_page_size = hits_page_size
         self.key_chunk = key_chunk
@@ -106,6 +116,37 @@ class ElasticsearchBackend:
     # ------------------------------------------------------------------ protocol
     def run(self, query: Query, since: datetime, until: datetime) -> pd.DataFrame:
         """The bucket table of ``query`` over ``[since - query.lookback, until)``."""
+        base, rows = self._phases(query, since, until)
+        if not rows:
+            return empty_table(query)
+        series = [m for m in query.metrics if isinstance(m, Series)]
+        if series:
+            self._fill_series(query, base, series, rows)
+        return _frame(query, rows)
+
+    def run_parts(self, query: Query, since: datetime, until: datetime) -> Iterator[pd.DataFrame]:
+        """The table of :meth:`run` in parts of :attr:`series_part` rows, in the same order; the
+        series of a part are fetched when it is asked for and let go when the next one is: the
+        client holds one part's series at a time (row-wise scorers, see ``DetectorSpec.row_wise``)."""
+        base, rows = self._phases(query, since, until)
+        series = [m for m in query.metrics if isinstance(m, Series)]
+        if not rows or not series:
+            yield _frame(query, rows) if rows else empty_table(query)
+            return
+        columns = [c for s in series for c in s.columns]
+        rows = _in_table_order(query, rows)  # so that the parts, joined, are run()'s table
+        for start in range(0, len(rows), self.series_part):
+            part = rows[start : start + self.series_part]
+            self._fill_series(query, base, series, part)
+            yield _frame(query, part)
+            for row in part:  # the frame was the consumer's; these lists are the bulk of it
+                for col in columns:
+                    row[col] = None
+
+    def _phases(
+        self, query: Query, since: datetime, until: datetime
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """The main phase's rows (after the candidate phase), without series."""
         self.check(query)
         base = query_dsl(query, since, until)
         restrict: list[tuple[Any, ...]] | None = None
@@ -113,7 +154,7 @@ class ElasticsearchBackend:
         if query.candidates is not None:
             best = self._candidate_rows(query.candidates, base)
             if not best:
-                return empty_table(query)
+                return base, []
             restrict = [tuple(r[f] for f in query.candidates.group_by) for r in best]
             if _candidates_answer(query):
                 # The first phase already aggregated exactly what the main query asks for.
@@ -121,12 +162,7 @@ class ElasticsearchBackend:
         rows = (
             reused if reused is not None else list(self._main_rows(query, base, query.candidates, restrict))
         )
-        if not rows:
-            return empty_table(query)
-        series = [m for m in query.metrics if isinstance(m, Series)]
-        if series:
-            self._fill_series(query, base, series, rows)
-        return _frame(query, rows)
+        return base, rows
 
     def check(self, query: Query) -> None:
         """Raise :class:`~sectool.errors.InputError` if the index lacks a field ``query`` reads."""
@@ -312,6 +348,17 @@ def _frame(query: Query, rows: list[dict[str, Any]]) -> pd.DataFrame:
     if order:
         df = df.sort_values(order, kind="stable")
     return df.reset_index(drop=True)
+
+
+def _in_table_order(query: Query, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``rows`` in the order :func:`_frame` sorts them (keys, then window)."""
+    import pandas as pd
+
+    order = [*query.group_by, *([WINDOW_START] if query.interval is not None else [])]
+    if not order:
+        return rows
+    keys = pd.DataFrame({col: pd.Series([r[col] for r in rows], dtype=_dtype(query, col)) for col in order})
+    return [rows[i] for i in keys.sort_values(order, kind="stable").index]
 
 
 def _dtype(query: Query, col: str) -> Any:

@@ -31,6 +31,7 @@ __all__ = [
     "bowley_skew",
     "clip01",
     "entropy",
+    "finding_order",
     "mad",
     "make_finding",
     "median",
@@ -67,7 +68,12 @@ def score(spec: DetectorSpec, tables: Mapping[str, pd.DataFrame], ctx: ScoreCont
     import sectool.traffic.detect.scorers_net  # noqa: F401  (importing registers the scorers)
 
     found = SCORERS[spec.scorer](spec, tables, ctx)
-    return sorted(found, key=lambda f: (f.window_start, f.entity.value, f.window_end))
+    return sorted(found, key=finding_order)
+
+
+def finding_order(f: Finding) -> tuple[Any, ...]:
+    """How a detector's findings are sorted: by window, then entity."""
+    return (f.window_start, f.entity.value, f.window_end)
 
 
 # --------------------------------------------------------------------------- statistics

@@ -23,7 +23,7 @@ Everything here is a frozen dataclass: specs are values, safe to share and to ha
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias
@@ -47,6 +47,7 @@ __all__ = [
     "Metric",
     "Min",
     "MissingFieldError",
+    "PartsBackend",
     "Percentiles",
     "Query",
     "Series",
@@ -337,6 +338,10 @@ class DetectorSpec:
         techniques: MITRE ATT&CK technique ids the findings carry.
         params: Thresholds the scorer reads (from the detector config), as a frozen mapping.
         description: One line for ``--help`` and the docs.
+        row_wise: The spec has one query and its scorer judges each row of the table on its
+            own, so a backend may hand the table over in parts (``run_parts``) and the engine
+            scores part by part: the Elasticsearch backend then holds the series of one part of
+            the candidates at a time, not of all of them.
     """
 
     name: str
@@ -345,6 +350,7 @@ class DetectorSpec:
     techniques: tuple[str, ...] = ()
     params: Mapping[str, Any] = field(default_factory=dict)
     description: str = ""
+    row_wise: bool = False
 
     @property
     def fields(self) -> frozenset[str]:
@@ -372,3 +378,10 @@ class Backend(Protocol):
     """
 
     def run(self, query: Query, since: datetime, until: datetime) -> BucketTable: ...
+
+
+class PartsBackend(Backend, Protocol):
+    """A backend that can also hand a table over in parts (rows in the order of :meth:`run`);
+    the engine uses it for :attr:`DetectorSpec.row_wise` specs."""
+
+    def run_parts(self, query: Query, since: datetime, until: datetime) -> Iterator[BucketTable]: ...
