@@ -411,3 +411,44 @@ def test_reused_rows_equal_a_second_aggregation(
     slow = ElasticsearchBackend(es, es_index).run(query, SINCE, UNTIL)
     assert len(fast) >= 2
     assert fast.to_dict("records") == slow.to_dict("records")
+
+
+@pytest.mark.parametrize(
+    ("n", "batch", "weights", "budget", "expected"),
+    [
+        (0, 50, None, 100, []),
+        (5, 2, None, 100, [[0, 1], [2, 3], [4]]),
+        (4, 50, [40, 40, 40, 40], 100, [[0, 1], [2, 3]]),
+        (4, 50, [40, 60, 1, 100], 100, [[0, 1], [2], [3]]),
+        (3, 50, [500, 1, 1], 100, [[0], [1, 2]]),  # heavier than the budget: alone
+        (3, 1, [1, 1, 1], 100, [[0], [1], [2]]),
+    ],
+)
+def test_request_chunks_respect_count_and_bucket_budget(
+    n: int, batch: int, weights: list[int] | None, budget: int, expected: list[list[int]]
+) -> None:
+    from sectool.traffic.detect.es_series_aggs import request_chunks
+
+    assert request_chunks(n, batch, weights, budget) == expected
+
+
+@pytest.mark.parametrize(
+    ("counts", "most_rows", "most_points", "limit", "expected"),
+    [
+        ([], 3, 100, 10, []),
+        ([1, 1, 1, 1, 1], 2, 100, 10, [2, 2, 1]),
+        ([60, 50, 10], 10, 100, 1000, [1, 2]),
+        ([5000, 5000, 5000], 10, 100, 40, [2, 1]),  # counts capped at the series limit
+        ([500, 1], 10, 100, 1000, [1, 1]),  # one row above the points: a part of its own
+        ([None, None, None], 2, 1, 10, [2, 1]),  # no counts: rows only
+    ],
+)
+def test_parts_cut_by_rows_and_points(
+    counts: list[int | None], most_rows: int, most_points: int, limit: int, expected: list[int]
+) -> None:
+    from sectool.traffic.detect.es_backend import _parts
+
+    rows = [{"k": i, **({"count": c} if c is not None else {})} for i, c in enumerate(counts)]
+    parts = list(_parts(rows, most_rows, most_points, limit))
+    assert [len(p) for p in parts] == expected
+    assert [r for p in parts for r in p] == rows

@@ -66,6 +66,9 @@ __all__ = ["BUCKET_BUDGET", "DEFAULT_SERIES_PART", "ElasticsearchBackend", "page
 #: Candidate rows whose series the client holds at once for a row-wise scorer (beaconing: up to
 #: ``max_points`` connections each); 5,000 candidates are scored in ten parts.
 DEFAULT_SERIES_PART = 500
+#: Series points (events) of one part, by the candidates' counts: the top candidates of a large
+#: range hold thousands of points each, so a part is also cut by points.
+SERIES_PART_POINTS = 100_000
 
 
 def query_dsl(query: Query, since: datetime, until: datetime) -> dict[str, Any]:
@@ -125,9 +128,10 @@ class ElasticsearchBackend:
         return _frame(query, rows)
 
     def run_parts(self, query: Query, since: datetime, until: datetime) -> Iterator[pd.DataFrame]:
-        """The table of :meth:`run` in parts of :attr:`series_part` rows, in the same order; the
-        series of a part are fetched when it is asked for and let go when the next one is: the
-        client holds one part's series at a time (row-wise scorers, see ``DetectorSpec.row_wise``)."""
+        """The table of :meth:`run` in parts of at most :attr:`series_part` rows and about
+        :data:`SERIES_PART_POINTS` series points, in the same order; the series of a part are
+        fetched when it is asked for and let go when the next one is: the client holds one part's
+        series at a time (row-wise scorers, see ``DetectorSpec.row_wise``)."""
         base, rows = self._phases(query, since, until)
         series = [m for m in query.metrics if isinstance(m, Series)]
         if not rows or not series:
@@ -135,8 +139,8 @@ class ElasticsearchBackend:
             return
         columns = [c for s in series for c in s.columns]
         rows = _in_table_order(query, rows)  # so that the parts, joined, are run()'s table
-        for start in range(0, len(rows), self.series_part):
-            part = rows[start : start + self.series_part]
+        limit = min(s.limit for s in series)
+        for part in _parts(rows, self.series_part, SERIES_PART_POINTS, limit):
             self._fill_series(query, base, series, part)
             yield _frame(query, part)
             for row in part:  # the frame was the consumer's; these lists are the bulk of it
@@ -348,6 +352,25 @@ def _frame(query: Query, rows: list[dict[str, Any]]) -> pd.DataFrame:
     if order:
         df = df.sort_values(order, kind="stable")
     return df.reset_index(drop=True)
+
+
+def _parts(
+    rows: list[dict[str, Any]], most_rows: int, most_points: int, limit: int
+) -> Iterator[list[dict[str, Any]]]:
+    """``rows`` in consecutive parts of at most ``most_rows`` rows and, by the rows' event counts
+    (capped at the series ``limit``), about ``most_points`` series points (at least one row)."""
+    part: list[dict[str, Any]] = []
+    points = 0
+    for row in rows:
+        count = row.get("count")
+        need = min(int(count), limit) if isinstance(count, int) else 0
+        if part and (len(part) >= most_rows or points + need > most_points):
+            yield part
+            part, points = [], 0
+        part.append(row)
+        points += need
+    if part:
+        yield part
 
 
 def _in_table_order(query: Query, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -55,6 +55,11 @@ __all__ = [
 #: with families of up to 64 groups, 50 searches per request kept both cores of the benchmark
 #: node busy (per-group searches needed 200; see bench/benchmarks.md).
 DEFAULT_MSEARCH_BATCH = 50
+#: Buckets one ``_msearch`` answer may hold (a search's are estimated from the groups' counts).
+#: The client parses an answer whole and reads the next while it is on its way, so this bounds
+#: the series phase's memory: without it 50 searches of up to 60,000 buckets made answers of
+#: hundreds of MB at 10M events (bench/benchmarks.md §3).
+MSEARCH_BUCKET_BUDGET = 50_000
 #: Buckets one search may create (``search.max_buckets`` is 65,536).
 GROUP_BUCKET_BUDGET = 60_000
 #: Groups answered by one search. A sub-aggregation under many parent buckets walks all its
@@ -150,15 +155,37 @@ def _msearch(
     return out
 
 
+def request_chunks(
+    n: int, batch: int, weights: Sequence[int] | None = None, budget: int = MSEARCH_BUCKET_BUDGET
+) -> list[list[int]]:
+    """Positions ``0..n-1`` in consecutive requests of at most ``batch`` searches whose
+    ``weights`` (estimated buckets) add up to at most ``budget``; a heavier search goes alone."""
+    chunks: list[list[int]] = []
+    held = 0
+    for i in range(n):
+        weight = weights[i] if weights is not None else 0
+        if not chunks or len(chunks[-1]) >= batch or held + weight > budget:
+            chunks.append([])
+            held = 0
+        chunks[-1].append(i)
+        held += weight
+    return chunks
+
+
 def _pipelined(
-    es: Elasticsearch, index: str, bodies: Sequence[Mapping[str, Any]], batch: int
+    es: Elasticsearch,
+    index: str,
+    bodies: Sequence[Mapping[str, Any]],
+    batch: int,
+    weights: Sequence[int] | None = None,
 ) -> Iterator[Mapping[str, Any] | None]:
-    """The answers of ``bodies`` in order, ``batch`` per ``_msearch``, the next request already
+    """The answers of ``bodies`` in order, at most ``batch`` and :data:`MSEARCH_BUCKET_BUDGET`
+    buckets (by ``weights``, each search's estimate) per ``_msearch``, the next request already
     on its way while the client reads the previous answer (the cluster and the client overlap).
     An error stops the requests and propagates."""
     from concurrent.futures import ThreadPoolExecutor
 
-    chunks = [bodies[i : i + batch] for i in range(0, len(bodies), batch)]
+    chunks = [[bodies[i] for i in chunk] for chunk in request_chunks(len(bodies), batch, weights)]
     if not chunks:
         return
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sectool-series") as pool:
@@ -236,6 +263,7 @@ def _fetch_families(
     cap = min(plan.limit, plan.per_agg)
     searches = families(keys, counts, len(plan.fields))
     bodies = []
+    weights = [sum(1 + counts[(*prefix, v)] * len(plan.fields) for v in last) for prefix, last in searches]
     for prefix, last in searches:
         largest = max(counts[(*prefix, v)] for v in last)
         sub: dict[str, Any] = {
@@ -245,7 +273,8 @@ def _fetch_families(
         group = {"terms": {"field": plan.group_by[-1], "size": len(last)}, "aggs": sub}
         bodies.append(plan.body(plan.query(prefix, last), {"g": group}))
     cols: dict[RowKey, dict[str, list[Any]]] = {}
-    for (prefix, last), aggs in zip(searches, _pipelined(es, index, bodies, batch), strict=True):
+    answers = _pipelined(es, index, bodies, batch, weights)
+    for (prefix, last), aggs in zip(searches, answers, strict=True):
         if aggs is None:
             continue  # the family grew past max_buckets since it was counted: hits
         found = {b["key"]: b for b in _buckets(aggs, "g")}
@@ -271,6 +300,7 @@ def _fetch_past_limit(
     the cut-off millisecond and the smallest values inside it."""
     limit = plan.limit
     cols: dict[RowKey, dict[str, list[Any]]] = {}
+    batch = max(1, min(batch, MSEARCH_BUCKET_BUDGET // (limit * len(plan.fields))))  # ~limit buckets a field
     for start in range(0, len(keys), batch):
         chunk = keys[start : start + batch]
         ts_terms = {"t": {"terms": {"field": "@timestamp", "size": limit, "order": {"_key": "asc"}}}}
