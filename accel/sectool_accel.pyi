@@ -1,6 +1,7 @@
 """Type stubs of sectool's compiled ingest fast path (see src/lib.rs)."""
 
 __version__: str
+FORMAT: int
 
 class NdjsonBulk:
     def __init__(

@@ -67,26 +67,33 @@ class _OneLineHandler(logging.Handler):
                 message = f"{message}: {type(exc).__name__}: {exc}"
             from sectool.safetext import strip_controls
 
-            text = strip_controls(f"{record.levelname.lower()}: {record.name}: {message}")
+            text = strip_controls(f"{record.levelname.lower()}: {record.name}: {message}".replace("\n", " "))
             err.print(text, markup=False, highlight=False, soft_wrap=True)
         except Exception:  # logging must never break the command
             self.handleError(record)
 
 
+#: Libraries whose warnings reach the user: the Elasticsearch client and its transport (retries,
+#: nodes put on timeout). Others keep their own configuration.
+_LIBRARY_LOGGERS = ("elastic_transport", "elasticsearch")
+
+
 @contextmanager
 def _library_logging() -> Iterator[None]:
-    """While a command runs, warnings from libraries go through :class:`_OneLineHandler`;
-    ``SECTOOL_DEBUG`` keeps Python's default (with tracebacks)."""
+    """While a command runs, warnings from :data:`_LIBRARY_LOGGERS` go through
+    :class:`_OneLineHandler`; ``SECTOOL_DEBUG`` keeps Python's default (with tracebacks)."""
     if os.environ.get("SECTOOL_DEBUG"):
         yield
         return
-    root = logging.getLogger()
     handler = _OneLineHandler(logging.WARNING)
-    root.addHandler(handler)
+    loggers = [logging.getLogger(name) for name in _LIBRARY_LOGGERS]
+    for logger in loggers:
+        logger.addHandler(handler)
     try:
         yield
     finally:
-        root.removeHandler(handler)
+        for logger in loggers:
+            logger.removeHandler(handler)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

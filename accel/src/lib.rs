@@ -33,6 +33,12 @@ const ARRAY: u8 = 7;
 
 /// Objects nested deeper than this are Python's to judge.
 const MAX_DEPTH: usize = 32;
+/// Unknown names and object names a line may hold before it is Python's to judge (they are
+/// checked for repeats one by one: a hostile line with thousands would cost quadratic time).
+const MAX_SEEN: usize = 256;
+/// The output format: bumped with every change to what is accepted or written, so that Python
+/// does not use a stale build (`sectool.traffic.es.fast_ndjson.ACCEL_FORMAT`).
+const FORMAT: u32 = 2;
 /// Shapes (field sequences) kept worked out; shapes come from hostile input too.
 const MAX_SHAPES: usize = 4096;
 
@@ -481,6 +487,7 @@ impl NdjsonBulk {
                     return None; // ECS list-of-objects answers: the reference path reshapes them
                 }
                 if self.by_name.contains_key(prefix.as_slice())
+                    || work.seen.len() >= MAX_SEEN
                     || work.seen.iter().any(|n| n == prefix)
                 {
                     // an object at a field's name (even `{}`, which flattens to nothing and would
@@ -502,7 +509,10 @@ impl NdjsonBulk {
                         raw.push((field, value));
                     }
                     None => {
-                        if self.has_known_parent(prefix) || work.seen.iter().any(|n| n == prefix) {
+                        if self.has_known_parent(prefix)
+                            || work.seen.len() >= MAX_SEEN
+                            || work.seen.iter().any(|n| n == prefix)
+                        {
                             return None; // an object where a value belongs, or a repeated name
                         }
                         work.seen.push(prefix.clone());
@@ -1121,5 +1131,6 @@ fn parse_iso(text: &str) -> Option<i64> {
 fn sectool_accel(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<NdjsonBulk>()?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add("FORMAT", FORMAT)?;
     Ok(())
 }

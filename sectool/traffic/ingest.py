@@ -76,7 +76,8 @@ def iter_input_events(
                 summary.read += 1
                 yield event
         except InputError as exc:
-            summary.damaged.append(exc)
+            # without its traceback, which would keep the reader's buffers alive to the end
+            summary.damaged.append(exc.with_traceback(None))
         finally:
             summary.warnings.extend(report.warnings)
             summary.packets += report.packets

@@ -39,10 +39,16 @@ BASE = {
 
 @pytest.fixture(scope="module")
 def accel() -> ModuleType:
+    from sectool.traffic.es.fast_ndjson import ACCEL_FORMAT
+
     try:
         import sectool_accel
     except ImportError:
         pytest.fail("sectool_accel is not built: run scripts/bootstrap --dev (it builds accel/ with cargo)")
+    if sectool_accel.FORMAT != ACCEL_FORMAT:
+        pytest.fail(
+            f"sectool_accel is a stale build (format {sectool_accel.FORMAT}): run scripts/bootstrap --dev"
+        )
     return sectool_accel
 
 
@@ -215,6 +221,7 @@ LEFT_TO_PYTHON = {
         b'{"@timestamp":"2026-03-03T11:00:00Z","source":{"ip":"10.0.0.1","ip":{"x":{}}}}\n'
     ),
     "list with a non-string": line(dns__answers__data=["a", 1]),
+    "hundreds of unknown names (checked one by one: Python's)": line(**{f"custom{i}": i for i in range(300)}),
     "keyword given a list": line(event__kind=["a"]),
 }
 
@@ -297,21 +304,29 @@ def _mixed(*, bad_at: int | None) -> list[bytes]:
     return lines
 
 
-@pytest.mark.parametrize("compressed", [False, True], ids=["plain", "gzip"])
+@pytest.mark.parametrize("compressed", [False, True, "cut"], ids=["plain", "gzip", "gzip cut short"])
 @pytest.mark.parametrize("bad_at", [None, 3500], ids=["good", "bad line 3501"])
 def test_run_ingest_sends_the_same_documents(
-    accel: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, compressed: bool, bad_at: int | None
+    accel: ModuleType,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    compressed: bool | str,
+    bad_at: int | None,
 ) -> None:
     data = b"".join(_mixed(bad_at=bad_at))
     path = tmp_path / ("events.jsonl.gz" if compressed else "events.jsonl")
-    path.write_bytes(gzip.compress(data) if compressed else data)
+    packed = gzip.compress(data)
+    path.write_bytes(packed[: len(packed) // 2] if compressed == "cut" else packed if compressed else data)
     fast, fast_docs = _ingest([path], True, monkeypatch)
     slow, slow_docs = _ingest([path], False, monkeypatch)
     assert fast_docs.docs == slow_docs.docs
     assert fast.read == slow.read == len(fast_docs.docs)
     assert fast.warnings == slow.warnings
     assert [str(e) for e in fast.damaged] == [str(e) for e in slow.damaged]
-    if bad_at is None:
+    if compressed == "cut":  # the lines before the damage are indexed, the error names the line
+        assert "damaged gzip data" in str(fast.damaged[0])
+        assert 0 < len(fast_docs.docs) < 4900
+    elif bad_at is None:
         assert not fast.damaged
         assert len(fast_docs.docs) > 4900
     else:
@@ -420,3 +435,51 @@ def test_seeded_mutations_follow_the_contract(accel: ModuleType, simulated: Path
     lines = [_mutate(rng, dict(rng.choice(base))) for _ in range(20_000)]
     taken = check_block(accel, lines)
     assert 0.1 * len(lines) < sum(taken) < len(lines)  # both paths exercised
+
+
+def test_a_stale_build_is_not_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from sectool.traffic.es.fast_ndjson import ACCEL_FORMAT, accel_module
+
+    monkeypatch.setenv("SECTOOL_ACCEL", "1")
+    for fmt, used in [(ACCEL_FORMAT - 1, False), (None, False), (ACCEL_FORMAT, True)]:
+        fake = ModuleType("sectool_accel")
+        if fmt is not None:
+            fake.FORMAT = fmt  # type: ignore[attr-defined]
+        monkeypatch.setitem(sys.modules, "sectool_accel", fake)
+        assert (accel_module() is fake) is used
+    monkeypatch.setenv("SECTOOL_ACCEL", "0")
+    assert accel_module() is None
+
+
+def test_a_panic_inside_the_extension_is_one_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pyo3 raises a Rust panic as ``PanicException`` (a ``BaseException``): the ingest stops
+    with an error that names the file and the way around it, not a traceback."""
+    import sys
+
+    from sectool.traffic.es.fast_ndjson import ACCEL_FORMAT, AccelError
+    from sectool.traffic.ingest import run_ingest
+    from sectool.traffic.readers import ReaderOptions
+
+    class PanicException(BaseException):
+        pass
+
+    class Panicking:
+        def __init__(self, *args: Any) -> None:
+            pass
+
+        def encode_block(self, block: bytes) -> Any:
+            raise PanicException("index out of bounds")
+
+    fake = ModuleType("sectool_accel")
+    fake.FORMAT = ACCEL_FORMAT  # type: ignore[attr-defined]
+    fake.NdjsonBulk = Panicking  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "sectool_accel", fake)
+    monkeypatch.setenv("SECTOOL_ACCEL", "1")
+    path = tmp_path / "events.jsonl"
+    path.write_bytes(line())
+    with pytest.raises(AccelError, match=r"events\.jsonl \(index out of bounds\); SECTOOL_ACCEL=0"):
+        run_ingest([path], options=ReaderOptions(), indexer=RecordingIndexer())  # type: ignore[arg-type]

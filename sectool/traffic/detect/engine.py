@@ -86,6 +86,7 @@ def _run_one(
         for part in cast(PartsBackend, backend).run_parts(query, since, until):
             buckets += len(part)
             found.extend(score(spec, {query.name: part}, ctx))
+            del part  # before the backend fetches the next part's series
         return sorted(found, key=finding_order), buckets
     tables = {q.name: backend.run(q, since, until) for q in spec.queries}
     return score(spec, tables, ctx), sum(len(t) for t in tables.values())

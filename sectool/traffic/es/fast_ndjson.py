@@ -27,16 +27,27 @@ if TYPE_CHECKING:
     from sectool.traffic.es.bulk import BulkIndexer
     from sectool.traffic.ingest import IngestSummary
 
-__all__ = ["accel_module", "ingest_ndjson"]
+__all__ = ["ACCEL_FORMAT", "AccelError", "accel_module", "ingest_ndjson"]
+
+#: The output format of ``accel/src/lib.rs`` this code matches (its ``FORMAT``); a build of
+#: another format (a stale install after the Rust code changed) is not used.
+ACCEL_FORMAT = 2
+
+
+class AccelError(RuntimeError):
+    """The compiled path failed (a panic in the extension): a bug; ``SECTOOL_ACCEL=0`` avoids it."""
 
 
 def accel_module() -> Any | None:
-    """The compiled extension, or ``None`` when it is not installed or ``SECTOOL_ACCEL=0``."""
+    """The compiled extension, or ``None`` when it is not installed, is a build of another
+    format, or ``SECTOOL_ACCEL=0``."""
     if os.environ.get("SECTOOL_ACCEL", "1") == "0":
         return None
     try:
         import sectool_accel
     except ImportError:
+        return None
+    if getattr(sectool_accel, "FORMAT", None) != ACCEL_FORMAT:
         return None
     return sectool_accel
 
@@ -69,7 +80,14 @@ def ingest_ndjson(
     read = 0  # events of the current batch
     try:
         for batch in raw_batches(path, report=report):
-            results, names = converter.encode_block(b"".join(batch))
+            try:
+                results, names = converter.encode_block(b"".join(batch))
+            except BaseException as exc:  # pyo3's PanicException derives from BaseException
+                if not isinstance(exc, Exception) and type(exc).__name__ != "PanicException":
+                    raise  # KeyboardInterrupt, SystemExit
+                raise AccelError(
+                    f"the compiled ingest path failed on {path} ({exc}); SECTOOL_ACCEL=0 ingests without it"
+                ) from None
             seen_at: dict[int, list[str]] = {}
             for at, name in names:  # merged at their lines, so the warning lists names as read
                 seen_at.setdefault(at, []).append(name)

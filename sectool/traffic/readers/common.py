@@ -105,12 +105,17 @@ def raw_batches(
     if _is_gzip(path):
         batch: list[bytes] = []
         held = 0
-        for _, raw in raw_lines(path, report=report):  # damaged data is reported at its line
-            batch.append(raw)
-            held += len(raw)
-            if held >= size:
+        try:
+            for _, raw in raw_lines(path, report=report):  # damaged data is reported at its line
+                batch.append(raw)
+                held += len(raw)
+                if held >= size:
+                    yield batch
+                    batch, held = [], 0
+        except InputError:
+            if batch:  # the lines before the damage count, as with raw_lines
                 yield batch
-                batch, held = [], 0
+            raise
         if batch:
             yield batch
         return
