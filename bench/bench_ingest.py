@@ -282,6 +282,9 @@ def client_only(events: Path, limit: int) -> float:
             def add_encoded(self, doc: Any) -> None:
                 self.n += 1
 
+            def add_many(self, docs: list[Any], indices: Any) -> None:
+                self.n += len(docs)
+
         sink = Discard()
         labels = input_labels(head, site=None, options=ReaderOptions())
         summary = IngestSummary()

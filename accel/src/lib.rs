@@ -38,7 +38,7 @@ const MAX_DEPTH: usize = 32;
 const MAX_SEEN: usize = 256;
 /// The output format: bumped with every change to what is accepted or written, so that Python
 /// does not use a stale build (`sectool.traffic.es.fast_ndjson.ACCEL_FORMAT`).
-const FORMAT: u32 = 2;
+const FORMAT: u32 = 3;
 /// Shapes (field sequences) kept worked out; shapes come from hostile input too.
 const MAX_SHAPES: usize = 4096;
 
@@ -89,6 +89,8 @@ enum Val<'a> {
     /// An aware datetime: microseconds since the epoch, UTC.
     Date(i64),
     List(Vec<&'a str>),
+    /// The value of `labels[i]`.
+    Label(usize),
 }
 
 struct Field {
@@ -138,8 +140,14 @@ struct NdjsonBulk {
     out: Vec<u8>,
 }
 
-/// What `encode_block` returns: per line a document or the raw line, and new dropped names.
-type Block<'py> = (Bound<'py, PyList>, Vec<(usize, String)>);
+/// What `encode_block` returns: per line a document or the raw line, the new dropped names,
+/// the index names of the block's documents, and how many lines were converted.
+type Block<'py> = (
+    Bound<'py, PyList>,
+    Vec<(usize, String)>,
+    Vec<Bound<'py, PyString>>,
+    usize,
+);
 
 /// Puts the buffer back when the block's objects are made.
 struct Kept<'s> {
@@ -258,9 +266,10 @@ impl NdjsonBulk {
 
     /// Convert the lines of `block` (each ending with `\n`, except perhaps the last).
     ///
-    /// Returns `(results, dropped)`: per line either `(index, id, data)` or the line's raw bytes
-    /// (Python's turn), and the field names outside the list seen for the first time, each with
-    /// the position of its line in the block.
+    /// Returns `(results, dropped, indices, converted)`: per line either `(index, id, data)` or
+    /// the line's raw bytes (Python's turn); the field names outside the list seen for the first
+    /// time, each with the position of its line in the block; the index names of the block's
+    /// documents; and how many lines were converted (all of them: `results` holds no raw line).
     fn encode_block<'py>(&mut self, py: Python<'py>, block: &[u8]) -> PyResult<Block<'py>> {
         let mut out = std::mem::take(&mut self.out);
         out.clear();
@@ -275,11 +284,14 @@ impl NdjsonBulk {
                     Some(i) => start + i + 1,
                     None => block.len(),
                 };
-                let mark = out.len();
+                let (mark, known) = (out.len(), indices.len());
                 work.unknown.clear();
                 let doc = self.line(&block[start..end], &mut out, &mut indices, &mut work);
                 match doc {
-                    None => out.truncate(mark),
+                    None => {
+                        out.truncate(mark);
+                        indices.truncate(known); // an index named by a line that is Python's
+                    }
                     Some(_) => {
                         for name in &work.unknown {
                             if !self.dropped.contains(name) {
@@ -302,6 +314,7 @@ impl NdjsonBulk {
             .map(|(_, s)| PyString::new_bound(py, s))
             .collect();
         let results = PyList::empty_bound(py);
+        let converted = outcomes.iter().filter(|(_, _, d)| d.is_some()).count();
         for (start, end, doc) in outcomes {
             match doc {
                 Some(d) => {
@@ -319,7 +332,7 @@ impl NdjsonBulk {
                 None => results.append(PyBytes::new_bound(py, &block[start..end]))?,
             }
         }
-        Ok((results, new_dropped))
+        Ok((results, new_dropped, names, converted))
     }
 }
 
@@ -416,8 +429,7 @@ impl NdjsonBulk {
         let template = shape.template.as_ref()?;
         let id = self.doc_id(&event, &shape.canon, stamp, &mut work.text);
         for label in &shape.labels {
-            let (field, value) = &self.labels[*label];
-            event.push((*field, Val::Owned(value.clone())));
+            event.push((self.labels[*label].0, Val::Label(*label)));
         }
 
         let days = stamp.div_euclid(86_400_000_000);
@@ -443,6 +455,7 @@ impl NdjsonBulk {
                 Val::Int(n) => int(out, i128::from(*n)),
                 Val::Date(micros) => iso(out, *micros)?,
                 Val::List(items) => list(out, items),
+                Val::Label(i) => plain(out, &self.labels[*i].1),
             }
         }
         out.extend_from_slice(&template.tail);
@@ -594,6 +607,7 @@ impl NdjsonBulk {
                 Val::Int(n) => int(text, i128::from(*n)),
                 Val::Date(micros) => int(text, i128::from(*micros) * 1000),
                 Val::List(items) => list(text, items),
+                Val::Label(_) => unreachable!("labels are added after the id"),
             }
         }
         text.push(b'}');
@@ -883,7 +897,7 @@ fn part(text: &mut Vec<u8>, value: Option<&Val>) {
         Some(Val::Str(s)) => text.extend_from_slice(s.as_bytes()),
         Some(Val::Owned(s)) => text.extend_from_slice(s.as_bytes()),
         Some(Val::Int(n)) => int(text, i128::from(*n)),
-        Some(Val::Date(_) | Val::List(_)) => text.push(0),
+        Some(Val::Date(_) | Val::List(_) | Val::Label(_)) => text.push(0),
     }
 }
 

@@ -71,8 +71,10 @@ def python_path(raw: bytes, labels: dict[str, str] = LABELS) -> tuple[str, str, 
 
 def check_block(accel: ModuleType, lines: list[bytes], labels: dict[str, str] = LABELS) -> list[bool]:
     """Convert ``lines`` as one block; assert the contract; return which lines were converted."""
-    results, _ = converter(accel, labels).encode_block(b"".join(lines))
+    results, _, indices, converted = converter(accel, labels).encode_block(b"".join(lines))
     assert len(results) == len(lines)
+    assert converted == sum(type(r) is tuple for r in results)
+    assert sorted(indices) == sorted({r[0] for r in results if type(r) is tuple})
     taken = []
     for raw, got in zip(lines, results, strict=True):
         if type(got) is bytes:
@@ -111,10 +113,10 @@ def test_simulated_traffic_is_converted_exactly(accel: ModuleType, simulated: Pa
 def test_block_boundaries_do_not_matter(accel: ModuleType, simulated: Path) -> None:
     lines = simulated.read_bytes().splitlines(keepends=True)[:3000]
     conv = converter(accel)
-    whole, _ = conv.encode_block(b"".join(lines))
+    whole = conv.encode_block(b"".join(lines))[0]
     pieces: list[Any] = []
     for start in range(0, len(lines), 7):
-        part, _ = converter(accel).encode_block(b"".join(lines[start : start + 7]))
+        part = converter(accel).encode_block(b"".join(lines[start : start + 7]))[0]
         pieces += part
     assert [tuple(x) if type(x) is not bytes else x for x in whole] == [
         tuple(x) if type(x) is not bytes else x for x in pieces
@@ -245,7 +247,8 @@ def test_dropped_names_are_reported_once_with_their_line(accel: ModuleType) -> N
         line(host__name="b", agent={"id": "x"}),
         line(message="n"),
     ]
-    results, dropped = converter(accel).encode_block(b"".join(lines))
+    results, dropped, _, converted = converter(accel).encode_block(b"".join(lines))
+    assert converted == len(lines)
     assert all(type(r) is tuple for r in results)
     assert dropped == [(1, "host.name"), (1, "message"), (2, "agent.id")]
 
@@ -258,6 +261,7 @@ class RecordingIndexer:
         self.prefix = PREFIX
         self.docs: list[tuple[str, str, bytes]] = []
         self.indices: set[str] = set()
+        self.many = 0  # blocks handed over whole
         self.stats = type("Stats", (), {"indexed": 0, "already_present": 0, "rejected": 0, "reasons": []})()
 
     def add(self, event: Any) -> None:
@@ -266,6 +270,12 @@ class RecordingIndexer:
     def add_encoded(self, doc: tuple[str, str, bytes]) -> None:
         self.docs.append(tuple(doc))  # type: ignore[arg-type]
         self.indices.add(doc[0])
+
+    def add_many(self, docs: list[tuple[str, str, bytes]], indices: Any) -> None:
+        assert set(indices) == {d[0] for d in docs}
+        self.many += 1
+        for doc in docs:
+            self.add_encoded(doc)
 
     def close(self) -> None:
         self.stats.indexed = len(self.docs)
@@ -331,6 +341,18 @@ def test_run_ingest_sends_the_same_documents(
         assert len(fast_docs.docs) > 4900
     else:
         assert f"{path.name}:3501, field 'destination.port'" in str(fast.damaged[0])
+
+
+def test_clean_blocks_are_handed_over_whole(
+    accel: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "events.jsonl"
+    path.write_bytes(b"".join(line(source__port=i, event__id=f"e{i}") for i in range(20_000)))
+    fast, fast_docs = _ingest([path], True, monkeypatch)
+    slow, slow_docs = _ingest([path], False, monkeypatch)
+    assert fast_docs.many > 1  # several 1 MiB blocks, each without a line left to Python
+    assert fast_docs.docs == slow_docs.docs
+    assert fast.read == slow.read == 20_000
 
 
 def test_a_file_name_that_needs_escapes_takes_the_python_path(

@@ -89,3 +89,35 @@ def test_unreachable_node_retries_with_backoff_then_fails() -> None:
     message = str(exc.value)
     assert "Elasticsearch at http://127.0.0.1:9 failed during bulk indexing" in message
     assert "run the same command again" in message
+
+
+class _Recording:
+    """A client whose ``bulk`` records the bodies and answers "no errors"."""
+
+    def __init__(self) -> None:
+        self.bodies: list[bytes] = []
+
+    def bulk(self, *, operations: bytes, filter_path: Any) -> Any:
+        self.bodies.append(operations)
+        return type("Answer", (), {"body": {"errors": False}})()
+
+
+@pytest.mark.parametrize(("chunk_size", "max_bytes"), [(7, 10**6), (5000, 10**6), (7, 300), (1, 10**6)])
+def test_add_many_sends_the_chunks_add_encoded_sends(chunk_size: int, max_bytes: int) -> None:
+    import random
+
+    rng = random.Random(7)
+    docs = [(f"i-{k % 3}", f"id{k}", b"x" * rng.randint(10, 120) + b"\n") for k in range(200)]
+    one, many = _Recording(), _Recording()
+    with BulkIndexer(one, "p", chunk_size=chunk_size, max_chunk_bytes=max_bytes, workers=1) as a:  # type: ignore[arg-type]
+        for doc in docs:
+            a.add_encoded(doc)
+    with BulkIndexer(many, "p", chunk_size=chunk_size, max_chunk_bytes=max_bytes, workers=1) as b:  # type: ignore[arg-type]
+        at = 0
+        while at < len(docs):
+            block = docs[at : at + rng.randint(1, 40)]
+            b.add_many(block, {d[0] for d in block})
+            at += len(block)
+    assert many.bodies == one.bodies
+    assert b.indices == a.indices == {"i-0", "i-1", "i-2"}
+    assert b.stats.indexed == a.stats.indexed == len(docs)

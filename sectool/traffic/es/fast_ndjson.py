@@ -31,7 +31,7 @@ __all__ = ["ACCEL_FORMAT", "AccelError", "accel_module", "ingest_ndjson"]
 
 #: The output format of ``accel/src/lib.rs`` this code matches (its ``FORMAT``); a build of
 #: another format (a stale install after the Rust code changed) is not used.
-ACCEL_FORMAT = 2
+ACCEL_FORMAT = 3
 
 
 class AccelError(RuntimeError):
@@ -81,13 +81,21 @@ def ingest_ndjson(
     try:
         for batch in raw_batches(path, report=report):
             try:
-                results, names = converter.encode_block(b"".join(batch))
+                results, names, indices, converted = converter.encode_block(b"".join(batch))
             except BaseException as exc:  # pyo3's PanicException derives from BaseException
                 if not isinstance(exc, Exception) and type(exc).__name__ != "PanicException":
                     raise  # KeyboardInterrupt, SystemExit
                 raise AccelError(
                     f"the compiled ingest path failed on {path} ({exc}); SECTOOL_ACCEL=0 ingests without it"
                 ) from None
+            if converted == len(results):  # every line converted: no per-line Python at all
+                for _, name in names:
+                    dropped.setdefault(name, None)
+                indexer.add_many(results, indices)  # all tuples here
+                lineno += len(results)
+                report.lines += len(results)
+                summary.read += len(results)
+                continue
             seen_at: dict[int, list[str]] = {}
             for at, name in names:  # merged at their lines, so the warning lists names as read
                 seen_at.setdefault(at, []).append(name)
