@@ -902,10 +902,14 @@ fn part(text: &mut Vec<u8>, value: Option<&Val>) {
 }
 
 fn blake2_hex(data: &[u8]) -> [u8; 32] {
-    let digest = blake2b_simd::Params::new().hash_length(16).hash(data);
+    use blake2::digest::{Update, VariableOutput};
+    let mut hasher = blake2::Blake2bVar::new(16).expect("16 is a valid BLAKE2b size");
+    hasher.update(data);
+    let mut digest = [0u8; 16];
+    hasher.finalize_variable(&mut digest).expect("16 bytes");
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut hex = [0u8; 32];
-    for (i, b) in digest.as_bytes().iter().enumerate() {
+    for (i, b) in digest.iter().enumerate() {
         hex[2 * i] = HEX[usize::from(b >> 4)];
         hex[2 * i + 1] = HEX[usize::from(b & 15)];
     }
