@@ -58,11 +58,11 @@ def iter_input_events(
     *,
     options: ReaderOptions,
     site: str | None,
-    direct: Callable[[Path, ReadReport], bool] | None = None,
+    direct: Callable[[Path, str, ReadReport], bool] | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Events of every file in turn; damage is recorded in ``summary`` and the next file read.
 
-    ``direct(path, report)`` may take a file over (the compiled NDJSON path indexes it itself and
+    ``direct(path, format, report)`` may take a file over (the compiled NDJSON path indexes it itself and
     counts ``summary.read``): when it returns ``True`` no events of that file are yielded.
     """
     for path in paths:
@@ -70,9 +70,12 @@ def iter_input_events(
         summary.files += 1
         summary.current = report
         try:
-            if direct is not None and direct(path, report):
-                continue
-            for event in read_events(path, site=site, options=options, report=report):
+            fmt = None
+            if direct is not None:
+                fmt = detect_format(path)  # sniffed once, for both
+                if direct(path, fmt, report):
+                    continue
+            for event in read_events(path, site=site, options=options, report=report, fmt=fmt):
                 summary.read += 1
                 yield event
         except InputError as exc:
@@ -136,7 +139,7 @@ def run_ingest(
 
 def _fast_ndjson(
     indexer: BulkIndexer | None, summary: IngestSummary, *, options: ReaderOptions, site: str | None
-) -> Callable[[Path, ReadReport], bool] | None:
+) -> Callable[[Path, str, ReadReport], bool] | None:
     """The ``direct`` hook of :func:`iter_input_events` that sends ECS NDJSON files through the
     compiled path (:mod:`sectool.traffic.es.fast_ndjson`); ``None`` without the extension."""
     if indexer is None:
@@ -147,8 +150,8 @@ def _fast_ndjson(
     if accel is None:
         return None
 
-    def direct(path: Path, report: ReadReport) -> bool:
-        if detect_format(path) != "ndjson":
+    def direct(path: Path, fmt: str, report: ReadReport) -> bool:
+        if fmt != "ndjson":
             return False
         labels = input_labels(path, site=site, options=options)
         return ingest_ndjson(

@@ -348,7 +348,7 @@ def _frame(query: Query, rows: list[dict[str, Any]]) -> pd.DataFrame:
         else:
             data[col] = pd.Series(values, dtype=dtype)
     df = pd.DataFrame(data, columns=columns)
-    order = [*query.group_by, *([WINDOW_START] if query.interval is not None else [])]
+    order = _table_order(query)
     if order:
         df = df.sort_values(order, kind="stable")
     return df.reset_index(drop=True)
@@ -373,11 +373,16 @@ def _parts(
         yield part
 
 
+def _table_order(query: Query) -> list[str]:
+    """The columns a bucket table is sorted by: the group keys, then the window."""
+    return [*query.group_by, *([WINDOW_START] if query.interval is not None else [])]
+
+
 def _in_table_order(query: Query, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """``rows`` in the order :func:`_frame` sorts them (keys, then window)."""
     import pandas as pd
 
-    order = [*query.group_by, *([WINDOW_START] if query.interval is not None else [])]
+    order = _table_order(query)
     if not order:
         return rows
     keys = pd.DataFrame({col: pd.Series([r[col] for r in rows], dtype=_dtype(query, col)) for col in order})

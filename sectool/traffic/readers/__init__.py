@@ -98,15 +98,17 @@ def read_events(
     site: str | None = None,
     options: ReaderOptions | None = None,
     report: ReadReport | None = None,
+    fmt: str | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Flat ECS events of one input file, in a streaming fashion.
 
     Args:
-        path: a capture or log file; the format is sniffed.
+        path: a capture or log file; the format is sniffed (unless ``fmt`` gives it).
         site: ``sectool.site`` of every event (and ``observer.name`` where the input names no sensor);
             overrides ``options.site``.
         options: flow timeouts and internal networks (defaults: :class:`ReaderOptions`).
         report: receives counts and warnings (unknown pcapng blocks, skipped EVE types, ...).
+        fmt: the format, when the caller has sniffed it already (:func:`detect_format`).
 
     Raises:
         InputError: unknown format, or damage (after the valid prefix was yielded).
@@ -115,7 +117,7 @@ def read_events(
     opts = options or ReaderOptions()
     rep = report if report is not None else ReadReport()
     labels = input_labels(path, site=site, options=opts)
-    fmt = detect_format(path)
+    fmt = fmt or detect_format(path)
     if fmt == "capture":
         from sectool.traffic.readers.pcap import read_capture
 
