@@ -149,29 +149,6 @@ type Block<'py> = (
     usize,
 );
 
-/// Puts the buffer back when the block's objects are made.
-struct Kept<'s> {
-    buf: Vec<u8>,
-    home: &'s mut Vec<u8>,
-}
-
-impl std::ops::Deref for Kept<'_> {
-    type Target = Vec<u8>;
-    fn deref(&self) -> &Vec<u8> {
-        &self.buf
-    }
-}
-
-impl Drop for Kept<'_> {
-    fn drop(&mut self) {
-        *self.home = std::mem::take(&mut self.buf);
-    }
-}
-
-fn scopeguard(buf: Vec<u8>, home: &mut Vec<u8>) -> Kept<'_> {
-    Kept { buf, home }
-}
-
 #[pymethods]
 impl NdjsonBulk {
     /// `checks`: field -> check code; `preferred`: ECS array field -> the values kept first;
@@ -280,7 +257,7 @@ impl NdjsonBulk {
             let mut work = Work::default();
             let mut start = 0;
             while start < block.len() {
-                let end = match memchr_newline(&block[start..]) {
+                let end = match block[start..].iter().position(|b| *b == b'\n') {
                     Some(i) => start + i + 1,
                     None => block.len(),
                 };
@@ -308,36 +285,46 @@ impl NdjsonBulk {
                 start = end;
             }
         });
-        let out = scopeguard(out, &mut self.out);
-        let names: Vec<Bound<'py, PyString>> = indices
-            .iter()
-            .map(|(_, s)| PyString::new_bound(py, s))
-            .collect();
-        let results = PyList::empty_bound(py);
-        let converted = outcomes.iter().filter(|(_, _, d)| d.is_some()).count();
-        for (start, end, doc) in outcomes {
-            match doc {
-                Some(d) => {
-                    let id = std::str::from_utf8(&d.id).expect("hex digits");
-                    let item = PyTuple::new_bound(
-                        py,
-                        [
-                            names[d.index].clone().into_any(),
-                            PyString::new_bound(py, id).into_any(),
-                            PyBytes::new_bound(py, &out[d.start..d.end]).into_any(),
-                        ],
-                    );
-                    results.append(item)?;
-                }
-                None => results.append(PyBytes::new_bound(py, &block[start..end]))?,
-            }
-        }
+        let objects = python_objects(py, block, &out, &indices, outcomes);
+        self.out = out; // kept for the next block (a fresh buffer costs page faults)
+        let (results, names, converted) = objects?;
         Ok((results, new_dropped, names, converted))
     }
 }
 
-fn memchr_newline(bytes: &[u8]) -> Option<usize> {
-    bytes.iter().position(|b| *b == b'\n')
+/// The block's Python objects: per line `(index, id, data)` or the raw line; the index names;
+/// how many lines were converted.
+fn python_objects<'py>(
+    py: Python<'py>,
+    block: &[u8],
+    out: &[u8],
+    indices: &[(i64, String)],
+    outcomes: Vec<(usize, usize, Option<Doc>)>,
+) -> PyResult<(Bound<'py, PyList>, Vec<Bound<'py, PyString>>, usize)> {
+    let names: Vec<Bound<'py, PyString>> = indices
+        .iter()
+        .map(|(_, s)| PyString::new_bound(py, s))
+        .collect();
+    let results = PyList::empty_bound(py);
+    let converted = outcomes.iter().filter(|(_, _, d)| d.is_some()).count();
+    for (start, end, doc) in outcomes {
+        match doc {
+            Some(d) => {
+                let id = std::str::from_utf8(&d.id).expect("hex digits");
+                let item = PyTuple::new_bound(
+                    py,
+                    [
+                        names[d.index].clone().into_any(),
+                        PyString::new_bound(py, id).into_any(),
+                        PyBytes::new_bound(py, &out[d.start..d.end]).into_any(),
+                    ],
+                );
+                results.append(item)?;
+            }
+            None => results.append(PyBytes::new_bound(py, &block[start..end]))?,
+        }
+    }
+    Ok((results, names, converted))
 }
 
 /// Buffers reused from line to line.
@@ -1056,10 +1043,6 @@ fn civil(micros: i64) -> (i64, i64, i64, i64, i64, i64, i64) {
     )
 }
 
-fn two(b: &[u8]) -> Option<i64> {
-    digits_value(b)
-}
-
 fn digits_value(s: &[u8]) -> Option<i64> {
     if s.is_empty() || !s.iter().all(u8::is_ascii_digit) {
         return None;
@@ -1081,8 +1064,16 @@ fn parse_iso(text: &str) -> Option<i64> {
     {
         return None;
     }
-    let (y, mo, d) = (digits_value(&b[0..4])?, two(&b[5..7])?, two(&b[8..10])?);
-    let (h, mi, s) = (two(&b[11..13])?, two(&b[14..16])?, two(&b[17..19])?);
+    let (y, mo, d) = (
+        digits_value(&b[0..4])?,
+        digits_value(&b[5..7])?,
+        digits_value(&b[8..10])?,
+    );
+    let (h, mi, s) = (
+        digits_value(&b[11..13])?,
+        digits_value(&b[14..16])?,
+        digits_value(&b[17..19])?,
+    );
     let mut rest = &b[19..];
     let mut us = 0;
     if rest.first() == Some(&b'.') {
@@ -1097,8 +1088,8 @@ fn parse_iso(text: &str) -> Option<i64> {
     let offset = match rest {
         b"Z" => 0,
         [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] => {
-            let oh = two(&[*h1, *h2])?;
-            let om = two(&[*m1, *m2])?;
+            let oh = digits_value(&[*h1, *h2])?;
+            let om = digits_value(&[*m1, *m2])?;
             if oh > 23 || om > 59 {
                 return None;
             }
