@@ -88,7 +88,7 @@ import sectool.cli as cli
 
 def app(args, prog_name):
     try:
-        raise ConnectionError("refused \\x1b[31m")
+        raise ConnectionError("refused \\x1b[31m\\nby the peer")
     except ConnectionError as exc:
         logging.getLogger("elastic_transport.transport").warning(
             "Retrying request after failure (attempt %d of %d)", 0, 2, exc_info=exc
@@ -119,5 +119,5 @@ def test_library_warnings_are_one_line_unless_debugging(debug: bool) -> None:
     else:
         assert proc.stderr.splitlines() == [
             "warning: elastic_transport.transport: Retrying request after failure (attempt 0 of 2): "
-            "ConnectionError: refused \\x1b[31m"
+            "ConnectionError: refused \\x1b[31m by the peer"
         ]

@@ -142,3 +142,12 @@ def es_prefix(es_url: str) -> Iterator[str]:
         client.options(ignore_status=404).indices.delete_index_template(name=prefix)
     finally:
         client.close()
+
+
+# ------------------------------------------------------------------------- detection: the ES client
+@pytest.fixture(scope="module")
+def es(es_url: str) -> Any:
+    """A client of the real node, as ``sectool traffic detect --es`` connects."""
+    from sectool.traffic.detect.es_connect import connect
+
+    return connect(es_url)

@@ -63,11 +63,6 @@ EVENTS = _events()
 
 
 @pytest.fixture(scope="module")
-def es(es_url: str) -> Any:
-    return connect(es_url)
-
-
-@pytest.fixture(scope="module")
 def es_index(es: Any) -> Iterator[str]:
     with event_index(es, EVENTS, shards=2) as name:
         yield name

@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 
 from sectool.traffic.detect.es_backend import ElasticsearchBackend
-from sectool.traffic.detect.es_connect import connect
 from sectool.traffic.detect.es_paging import MAX_PAGE_SIZE, iter_composite, iter_hits
 from sectool.traffic.detect.es_query import MATCH_ALL
 from sectool.traffic.detect.es_testing import event_index
@@ -35,11 +34,6 @@ def _events(n_hosts: int, per_host: int = 1) -> Iterator[dict[str, Any]]:
                 "source.ip": _host(i),
                 "source.bytes": i + j,
             }
-
-
-@pytest.fixture(scope="module")
-def es(es_url: str) -> Any:
-    return connect(es_url)
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,6 @@ import pytest
 from sectool.errors import ServiceError
 from sectool.traffic.detect import es_backend, es_series, es_series_aggs
 from sectool.traffic.detect.es_backend import ElasticsearchBackend, _candidates_answer, query_dsl
-from sectool.traffic.detect.es_connect import connect
 from sectool.traffic.detect.es_series import fetch_series
 from sectool.traffic.detect.es_testing import ecs_mapping, event_index
 from sectool.traffic.detect.filters import Eq
@@ -78,11 +77,6 @@ def _events(seed: int = 11) -> list[dict[str, Any]]:
 
 
 EVENTS = _events()
-
-
-@pytest.fixture(scope="module")
-def es(es_url: str) -> Any:
-    return connect(es_url)
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 
 from sectool.errors import InputError, ServiceError
-from sectool.traffic.detect.es_connect import connect
 from sectool.traffic.detect.es_sink import (
     SEVERITY_NUMBER,
     finding_document,
@@ -41,11 +40,6 @@ def _finding(hour: int, *, score: float = 0.8, src: str = "10.0.0.5", det: str =
         query={"dsl": {"bool": {"filter": [{"term": {"source.ip": src}}]}}, "kql": f'source.ip:"{src}"'},
         techniques=("T1071", "T1071.004", "T1573"),
     )
-
-
-@pytest.fixture(scope="module")
-def es(es_url: str) -> Any:
-    return connect(es_url)
 
 
 @pytest.fixture

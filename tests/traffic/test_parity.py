@@ -26,7 +26,6 @@ from sectool.traffic.detect.config import DetectConfig
 from sectool.traffic.detect.detectors import DETECTORS, build_detectors
 from sectool.traffic.detect.engine import run_detectors
 from sectool.traffic.detect.es_backend import ElasticsearchBackend
-from sectool.traffic.detect.es_connect import connect
 from sectool.traffic.detect.es_pull import es_frame_source
 from sectool.traffic.detect.es_testing import ecs_mapping, event_index, ingested_events
 from sectool.traffic.detect.filters import And, Cidr, Eq, In, Not
@@ -58,11 +57,6 @@ INTERNAL = ("10.0.0.0/8", "fd00:5ec7::/32")
 @pytest.fixture(scope="module")
 def sim() -> Any:
     return simulate(SEED, hours=HOURS, start=START)
-
-
-@pytest.fixture(scope="module")
-def es(es_url: str) -> Any:
-    return connect(es_url)
 
 
 @pytest.fixture(scope="module")
