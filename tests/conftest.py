@@ -8,6 +8,9 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+#: The real traffic corpus (``../shared/corpus`` beside the repository; CI has the same copy). Its
+#: files are never copied into the repository; tests name the file they rely on (sources: its README).
+CORPUS = Path(os.environ.get("SECTOOL_CORPUS", REPO.parent / "shared" / "corpus"))
 
 
 @pytest.fixture(scope="session")
@@ -25,6 +28,14 @@ def es_url() -> str:
             "scripts/elasticsearch.sh start; deselect with -m 'not elasticsearch' to run without one"
         )
     return url
+
+
+@pytest.fixture(scope="session")
+def corpus() -> Path:
+    """The real traffic corpus folder. Missing is a failure, never a skip (like the node)."""
+    if not (CORPUS / "README.md").is_file():
+        pytest.fail(f"traffic corpus missing at {CORPUS} (set SECTOOL_CORPUS to the corpus folder)")
+    return CORPUS
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
 
-// The checks of `readers/ndjson.py` (`_KEYWORD, _IP, _LONG, _PORT, _COUNT, _DATE, _MULTI, _ARRAY`).
+// The checks of `readers/ndjson.py` (`_KEYWORD, _IP, _LONG, _PORT, _COUNT, _DATE, _MULTI, _ARRAY, _IPLIST`).
 const KEYWORD: u8 = 0;
 const IP: u8 = 1;
 const LONG: u8 = 2;
@@ -30,6 +30,7 @@ const COUNT: u8 = 4;
 const DATE: u8 = 5;
 const MULTI: u8 = 6;
 const ARRAY: u8 = 7;
+const IPLIST: u8 = 8;
 
 /// Objects nested deeper than this are Python's to judge.
 const MAX_DEPTH: usize = 32;
@@ -38,7 +39,11 @@ const MAX_DEPTH: usize = 32;
 const MAX_SEEN: usize = 256;
 /// The output format: bumped with every change to what is accepted or written, so that Python
 /// does not use a stale build (`sectool.traffic.es.fast_ndjson.ACCEL_FORMAT`).
-const FORMAT: u32 = 3;
+const FORMAT: u32 = 4;
+
+/// Namespaces whose names are kept as they are (``sectool.traffic.ecs.NAMESPACES``): a line with
+/// one takes the Python path, which folds them into the document.
+const KEPT_NAMESPACES: [&[u8]; 3] = [b"zeek.", b"suricata.", b"labels."];
 /// Shapes (field sequences) kept worked out; shapes come from hostile input too.
 const MAX_SHAPES: usize = 4096;
 
@@ -108,7 +113,7 @@ struct Template {
 
 /// What depends only on the fields of a validated event, in order (its *shape*).
 struct Shape {
-    /// The entries of the canonical id's JSON, in key order (`sectool.source_file` left out).
+    /// The entries of the canonical id's JSON, in key order (`log.file.path` left out).
     canon: Vec<usize>,
     /// The labels the event leaves unset (indices into `labels`).
     labels: Vec<usize>,
@@ -163,7 +168,7 @@ impl NdjsonBulk {
         let mut names: Vec<(String, u8)> = checks.into_iter().collect();
         names.sort();
         if names.len() > usize::from(u16::MAX)
-            || names.iter().any(|(n, c)| *c > ARRAY || needs_escape(n))
+            || names.iter().any(|(n, c)| *c > IPLIST || needs_escape(n))
         {
             return Err(PyValueError::new_err("unexpected field table"));
         }
@@ -219,13 +224,13 @@ impl NdjsonBulk {
         if id_parts
             .iter()
             .flatten()
-            .any(|f| matches!(fields[usize::from(*f)].check, DATE | MULTI))
+            .any(|f| matches!(fields[usize::from(*f)].check, DATE | MULTI | IPLIST))
         {
             return Err(PyValueError::new_err(
                 "a part of the source id is not a single value",
             ));
         }
-        let source_file = id("sectool.source_file");
+        let source_file = id("log.file.path");
         Ok(NdjsonBulk {
             fields,
             by_name,
@@ -398,6 +403,13 @@ impl NdjsonBulk {
                 (COUNT, Raw::Int(n)) if n >= 0 => Val::Int(n),
                 (MULTI, Raw::Str(s)) => Val::List(vec![s]),
                 (MULTI, Raw::Arr(Some(items))) => Val::List(items),
+                (IPLIST, Raw::Str(s)) => Val::List(vec![canonical_ip(s)?]),
+                (IPLIST, Raw::Arr(Some(items))) => {
+                    if !items.iter().all(|s| canonical_ip(s).is_some()) {
+                        return None; // not canonical (or not an address): Python words it
+                    }
+                    Val::List(items)
+                }
                 _ => return None,
             };
             event.push((field, val));
@@ -509,6 +521,11 @@ impl NdjsonBulk {
                         raw.push((field, value));
                     }
                     None => {
+                        if KEPT_NAMESPACES.iter().any(|ns| prefix.starts_with(ns))
+                            || prefix.as_slice() == b"sectool.source_file"
+                        {
+                            return None; // kept namespaces and the old label's name: Python's path
+                        }
                         if self.has_known_parent(prefix)
                             || work.seen.len() >= MAX_SEEN
                             || work.seen.iter().any(|n| n == prefix)

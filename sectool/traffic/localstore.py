@@ -4,10 +4,13 @@ Events are flat ECS dicts (keys from :data:`sectool.traffic.ecs.FIELDS`). Two fo
 the file suffix:
 
 * ``.parquet``: one column per ECS field with its type (timestamps ``timestamp[ns, UTC]``, longs
-  ``int64``, everything else ``string``, ``dns.answers.data`` ``list<string>``); every file carries
+  ``int64``, everything else ``string``, multi-valued fields ``list<string>``), and one ``string``
+  column per free namespace (``zeek``, ``suricata``, ``labels``) holding a JSON object of the
+  event's names in it without the namespace (``{"ssh.auth_success": "F"}``); every file carries
   the full schema, so columns of a Parquet file are always present (null where unset).
 * ``.jsonl`` / ``.ndjson``: one flat JSON object per line, unset fields left out, timestamps as
-  ISO 8601 in UTC with a ``Z`` suffix. A JSONL file is valid ECS NDJSON input for ``ingest``.
+  ISO 8601 in UTC with a ``Z`` suffix, namespaced names flat (``"zeek.ssh.auth_success": "F"``).
+  A JSONL file is valid ECS NDJSON input for ``ingest``.
 
 Writing is streaming (bounded memory: events are converted in batches) and atomic (a temporary
 sibling is renamed over the target only when everything was written). Reading returns pandas
@@ -28,19 +31,22 @@ import orjson
 
 from sectool.errors import InputError
 from sectool.fileio import atomic_open
-from sectool.traffic.ecs import FIELDS, MULTI_VALUED
+from sectool.traffic.ecs import FIELDS, MULTI_VALUED, NAMESPACES, namespace_of
 
 if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
 
 __all__ = [
+    "COLUMNS",
     "JSONL_SUFFIXES",
     "PARQUET_SUFFIXES",
     "canonical_id",
     "document_id",
     "event_id",
+    "expand_namespaces",
     "iter_event_batches",
+    "namespace_json",
     "read_events",
     "to_json_value",
     "write_events",
@@ -50,11 +56,13 @@ PARQUET_SUFFIXES = frozenset({".parquet"})
 JSONL_SUFFIXES = frozenset({".jsonl", ".ndjson"})
 
 _DATE_FIELDS = frozenset(k for k, t in FIELDS.items() if t == "date")
+#: Every column of a local event table: the ECS fields, then one JSON column per namespace.
+COLUMNS: tuple[str, ...] = (*FIELDS, *NAMESPACES)
 #: Events converted to Arrow per batch when writing (bounds memory).
 _WRITE_BATCH = 50_000
 #: Fields that do not make two events different (the same capture moved to another path is
 #: the same traffic), so they stay out of the document id.
-_ID_EXCLUDED = frozenset({"sectool.source_file"})
+_ID_EXCLUDED = frozenset({"log.file.path"})
 
 
 def _format(path: Path) -> str:
@@ -124,6 +132,29 @@ def to_json_value(field: str, value: Any) -> Any:
     if hasattr(value, "item") and not isinstance(value, (str, bytes)):  # numpy scalars
         return value.item()
     return value
+
+
+def namespace_json(names: Mapping[str, Any], namespace: str) -> str:
+    """The JSON column value of one namespace: its names (without ``namespace.``) and values."""
+    try:
+        return orjson.dumps(dict(names), option=orjson.OPT_SORT_KEYS).decode("utf-8")
+    except TypeError as exc:  # a value that is no JSON scalar or list of them
+        raise InputError(
+            "event value has the wrong type", field=namespace, expected="scalars or lists of scalars"
+        ) from exc
+
+
+def expand_namespaces(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A stored row back as a flat event: the namespace JSON columns become their dotted names."""
+    out: dict[str, Any] = {}
+    for key, value in row.items():
+        if key in NAMESPACES and key not in FIELDS:
+            if isinstance(value, str):  # null (None or a frame's NaN): nothing in the namespace
+                for name, item in json.loads(value).items():
+                    out[f"{key}.{name}"] = item
+        else:
+            out[key] = value
+    return out
 
 
 def event_id(event: Mapping[str, Any]) -> str:
@@ -196,7 +227,7 @@ def arrow_type(field: str) -> pa.DataType:
 
     if field in MULTI_VALUED:
         return pa.list_(pa.string())
-    kind = FIELDS[field]
+    kind = FIELDS.get(field, "namespace")
     if kind == "date":
         return pa.timestamp("ns", tz="UTC")
     if kind == "long":
@@ -208,7 +239,7 @@ def arrow_schema(fields: Iterable[str] | None = None) -> pa.Schema:
     """Arrow schema for the given ECS fields (all of :data:`FIELDS` by default)."""
     import pyarrow as pa
 
-    names = list(FIELDS) if fields is None else list(fields)
+    names = list(COLUMNS) if fields is None else list(fields)
     return pa.schema([pa.field(name, arrow_type(name)) for name in names])
 
 
@@ -224,12 +255,12 @@ def _column(field: str, values: list[Any]) -> pa.Array:
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError) as exc:
         bad = next((v for v in values if v is not None and not _fits(field, v)), None)
         raise InputError(
-            "event value has the wrong type", field=field, value=bad, expected=FIELDS[field]
+            "event value has the wrong type", field=field, value=bad, expected=FIELDS.get(field, "JSON text")
         ) from exc
 
 
 def _fits(field: str, value: Any) -> bool:
-    kind = FIELDS[field]
+    kind = FIELDS.get(field, "namespace")
     if field in MULTI_VALUED:
         return isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value)
     if kind == "long":
@@ -241,12 +272,20 @@ def _batch_table(events: list[Mapping[str, Any]], fields: Sequence[str]) -> pa.T
     import pyarrow as pa
 
     columns: dict[str, list[Any]] = {name: [] for name in fields}
+    spaces = [ns for ns in NAMESPACES if ns in columns]
     for event in events:
-        for key in event:
+        free: dict[str, dict[str, Any]] = {}
+        for key, value in event.items():
             if key not in columns:
-                raise InputError("event has a field that is not in the ECS field list", field=key)
+                ns = namespace_of(key)
+                if ns is None or ns not in columns:
+                    raise InputError("event has a field that is not in the ECS field list", field=key)
+                if value is not None:
+                    free.setdefault(ns, {})[key[len(ns) + 1 :]] = value
         for name, col in columns.items():
             col.append(event.get(name))
+        for ns in spaces:
+            columns[ns][-1] = namespace_json(free[ns], ns) if ns in free else None
     return pa.Table.from_arrays([_column(n, columns[n]) for n in fields], schema=arrow_schema(fields))
 
 
@@ -273,7 +312,7 @@ def _write_parquet(path: Path, events: Iterable[Mapping[str, Any]]) -> int:
     import pyarrow.parquet as pq
 
     schema = arrow_schema()
-    fields = list(FIELDS)
+    fields = list(COLUMNS)
     count = 0
     with atomic_open(path, "wb") as fh:
         writer = pq.ParquetWriter(fh, schema, compression="zstd")
@@ -305,7 +344,7 @@ def _write_jsonl(path: Path, events: Iterable[Mapping[str, Any]]) -> int:
 def _json_line(event: Mapping[str, Any]) -> str:
     row: dict[str, Any] = {}
     for key, value in event.items():
-        if key not in FIELDS:
+        if key not in FIELDS and namespace_of(key) is None:
             raise InputError("event has a field that is not in the ECS field list", field=key)
         if value is None:
             continue
@@ -392,9 +431,17 @@ def _parse_line(path: Path, lineno: int, line: str, columns: Sequence[str] | Non
         raise InputError(f"not valid JSON: {exc.msg}", file=path, line=lineno) from exc
     if not isinstance(row, dict):
         raise InputError("a line must hold a JSON object", file=path, line=lineno)
-    for key in row:
+    free: dict[str, dict[str, Any]] = {}
+    for key in list(row):
         if key not in FIELDS:
-            raise InputError("unknown ECS field", file=path, line=lineno, field=key)
+            ns = namespace_of(key)
+            if ns is None:
+                raise InputError("unknown ECS field", file=path, line=lineno, field=key)
+            value = row.pop(key)
+            if value is not None:
+                free.setdefault(ns, {})[key[len(ns) + 1 :]] = value
+    for ns, names in free.items():
+        row[ns] = namespace_json(names, ns)
     for key in _DATE_FIELDS & row.keys():
         if row[key] is not None:
             try:
@@ -413,7 +460,7 @@ def _rows_table(
     for row in rows:
         for key in row:
             seen.setdefault(key, None)
-    names = [n for n in FIELDS if n in seen]
+    names = [n for n in COLUMNS if n in seen]
     arrays = []
     for name in names:
         values = [row.get(name) for row in rows]
@@ -478,7 +525,7 @@ def read_events(
 
     tables = [t for t in _tables(paths, 200_000, columns, since, until)]
     if not tables:
-        return _to_frame(arrow_schema([c for c in (columns or []) if c in FIELDS]).empty_table())
+        return _to_frame(arrow_schema([c for c in (columns or []) if c in COLUMNS]).empty_table())
     # Batches of JSONL files may hold different column sets: unify by name, missing -> null.
     table = pa.concat_tables(tables, promote_options="default")
     return _to_frame(table)

@@ -22,7 +22,7 @@ from sectool.traffic.es.encode import encode
 from sectool.traffic.readers.ndjson import ARRAY_FIELDS, CHECKS, labelled, line_event
 
 PREFIX = "sectool-events"
-LABELS = {"sectool.source_file": "/data/sensor-dc.jsonl", "sectool.site": "dc", "observer.name": "dc"}
+LABELS = {"log.file.path": "/data/sensor-dc.jsonl", "sectool.site": "dc", "observer.name": "dc"}
 BASE = {
     "@timestamp": "2026-03-03T11:00:00.029693Z",
     "event.kind": "event",
@@ -143,7 +143,7 @@ CONVERTED = {
     "IPv6 with one zero group (not compressed)": line(source__ip="2001:db8:0:1:1:1:1:1"),
     "unknown fields dropped": line(host__name="pc-1", message="hello", ecs={"version": "8.11"}),
     "null values left out, so the label applies": line(observer__name=None, sectool__site=None),
-    "labels given by the line win": line(observer__name="sensor-7", sectool__source_file="orig.log"),
+    "labels given by the line win": line(observer__name="sensor-7", log__file__path="orig.log"),
     "event.id: the source id": line(event__id="CHhAvVGS1DHFjwGM9", dns__id=4711, dns__question__name="a.dk"),
     "event.category array, the most specific kept": line(event__category=["network", "intrusion_detection"]),
     "event.type array without a preferred value": line(event__type=["zzz", "yyy"]),
@@ -235,7 +235,7 @@ def test_other_lines_are_left_to_python(accel: ModuleType, raw: bytes) -> None:
 
 def test_labels_that_need_escapes_are_refused(accel: ModuleType) -> None:
     with pytest.raises(ValueError, match="escapes"):
-        converter(accel, {"sectool.source_file": 'a "quoted" name.jsonl'})
+        converter(accel, {"log.file.path": 'a "quoted" name.jsonl'})
     with pytest.raises(ValueError, match="not a field"):
         converter(accel, {"no.such.field": "x"})
 
@@ -243,14 +243,14 @@ def test_labels_that_need_escapes_are_refused(accel: ModuleType) -> None:
 def test_dropped_names_are_reported_once_with_their_line(accel: ModuleType) -> None:
     lines = [
         line(),
-        line(host__name="a", message="m"),
-        line(host__name="b", agent={"id": "x"}),
-        line(message="n"),
+        line(process__name="a", cloud__id="m"),
+        line(process__name="b", container={"id": "x"}),
+        line(cloud__id="n"),
     ]
     results, dropped, _, converted = converter(accel).encode_block(b"".join(lines))
     assert converted == len(lines)
     assert all(type(r) is tuple for r in results)
-    assert dropped == [(1, "host.name"), (1, "message"), (2, "agent.id")]
+    assert dropped == [(1, "process.name"), (1, "cloud.id"), (2, "container.id")]
 
 
 # ------------------------------------------------------------------------ through run_ingest

@@ -25,7 +25,7 @@ def test_nest_drops_none() -> None:
 
 def test_unknown_fields() -> None:
     assert unknown_fields(["source.ip", "source.ipp"]) == ["source.ipp"]
-    assert all(t in {"date", "keyword", "long", "ip"} for t in FIELDS.values())
+    assert all(t in {"date", "keyword", "long", "ip", "text"} for t in FIELDS.values())
 
 
 def test_nest_replaces_a_scalar_parent_and_keeps_at_keys_whole() -> None:

@@ -145,7 +145,7 @@ def test_ndjson_fast_path_equals_reference(tmp_path: Path, line: str) -> None:
     _, event = read_events(path, options=ReaderOptions(), report=report)
     assert report.lines == 2
     labelled = dict(expected)
-    labelled.setdefault("sectool.source_file", str(path))
+    labelled.setdefault("log.file.path", str(path))
     assert dict(event) == labelled
     assert list(event) == list(labelled)
     assert event.doc_id == _doc_id(expected)  # type: ignore[attr-defined]

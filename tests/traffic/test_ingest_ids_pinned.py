@@ -49,7 +49,7 @@ NDJSON_LINES = [
     '"event.start":"2026-03-03T10:59:59.000001+00:00","event.end":1772535600000}',
     '{"@timestamp":"1999-12-31T23:59:59.999999-01:00","rule.category":12345678901234567890,'
     '"observer.hostname":"h\\ud83d\\ude00"}',
-    '{"@timestamp":"2026-03-03T11:00:00Z","sectool.source_file":"/elsewhere.jsonl","sectool.site":"dc",'
+    '{"@timestamp":"2026-03-03T11:00:00Z","log.file.path":"/elsewhere.jsonl","sectool.site":"dc",'
     '"network.community_id":"1:NBINyFmfR3EZt7Z/Hb8b4WIqKi4=","event.outcome":""}',
 ]
 
@@ -61,7 +61,7 @@ PLAIN_EVENTS: list[dict[str, Any]] = [
     {"@timestamp": _T0 + timedelta(days=400), "event.kind": "alert", "user.name": "ø\u0000\x1f", "x": 1.25},
     {"@timestamp": datetime(2026, 1, 1, 1, tzinfo=timezone(timedelta(hours=1))), "event.duration": 10},
     {"@timestamp": "2026-03-03T11:00:00.000000001Z", "event.start": _T0, "rule.name": None},
-    {"@timestamp": _T0, "sectool.source_file": "a.pcap", "network.bytes": 2**62, "dns.answers.data": []},
+    {"@timestamp": _T0, "log.file.path": "a.pcap", "network.bytes": 2**62, "dns.answers.data": []},
 ]
 
 
@@ -83,9 +83,9 @@ def _cases(tmp_path: Path, sample_packets: list[Any]) -> Iterator[tuple[str, lis
 
 
 def _source_digest(source: dict[str, Any]) -> str:
-    sectool = source.get("sectool", {})
-    if "source_file" in sectool:  # the temporary directory differs per run: keep the file name
-        source = {**source, "sectool": {**sectool, "source_file": Path(sectool["source_file"]).name}}
+    log = source.get("log", {})
+    if "file" in log:  # the temporary directory differs per run: keep the file name
+        source = {**source, "log": {**log, "file": {"path": Path(log["file"]["path"]).name}}}
     text = json.dumps(source, sort_keys=True, ensure_ascii=True, separators=(",", ":"))
     return hashlib.blake2b(text.encode("ascii"), digest_size=8).hexdigest()
 

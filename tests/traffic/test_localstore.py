@@ -113,7 +113,7 @@ def test_event_id_is_representation_independent() -> None:
         "source.ip": "10.0.0.1",
         "@timestamp": pd.Timestamp(T0),
         "user.name": None,
-        "sectool.source_file": "elsewhere.pcap",
+        "log.file.path": "elsewhere.pcap",
     }
     assert event_id(base) == event_id(same)
     assert event_id(base) != event_id({**base, "source.port": 6})

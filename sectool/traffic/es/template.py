@@ -5,7 +5,8 @@ retention is a matter of deleting old indices and searches over a time range tou
 them. One composable index template per prefix maps every field of
 :data:`sectool.traffic.ecs.FIELDS` explicitly (``ip``, ``keyword``, ``date``, ``long``) and
 is strict: a document with a field outside the contract is rejected (and counted), never
-silently mapped to ``text``.
+silently mapped to ``text``. The free namespaces (``zeek``, ``suricata``, ``labels``) are one
+``flattened`` field each.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from sectool.errors import InputError
-from sectool.traffic.ecs import FIELDS
+from sectool.traffic.ecs import FIELDS, NAMESPACES
 
 if TYPE_CHECKING:
     from elasticsearch import Elasticsearch
@@ -82,6 +83,11 @@ def mappings() -> dict[str, Any]:
         for part in parts[:-1]:
             node = node.setdefault(part, {"properties": {}})["properties"]
         node[parts[-1]] = spec
+    for namespace in NAMESPACES:
+        # What a sensor writes beyond ECS (zeek.*, suricata.*) and labels.*: free names, hostile
+        # input, so one flattened field each (keyword semantics, no mapping explosion, no type
+        # conflict between files); Kibana's KQL queries their sub-fields (zeek.ssh.auth_success: T).
+        root[namespace] = {"type": "flattened", "ignore_above": 1024, "depth_limit": 20}
     return {"dynamic": "strict", "properties": root}
 
 

@@ -85,7 +85,7 @@ def input_labels(path: Path, *, site: str | None, options: ReaderOptions) -> dic
     """The labels the events of ``path`` get where they leave the field unset: the source file,
     and the site (``site`` overrides ``options.site``) as ``sectool.site`` and ``observer.name``."""
     label_site = site if site is not None else options.site
-    labels: dict[str, Any] = {"sectool.source_file": str(path)}
+    labels: dict[str, Any] = {"log.file.path": str(path)}
     if label_site:
         labels["sectool.site"] = label_site
         labels["observer.name"] = label_site

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import gzip
 import json
+import re
 import socket
 import struct
 import zlib
@@ -18,8 +19,12 @@ from sectool.traffic.readers.community_id import community_id
 from sectool.traffic.readers.options import DirectionClassifier, ReadReport
 
 __all__ = [
+    "TIME_EXPECTED",
+    "TIME_RANGE",
+    "TimeRangeError",
     "complete",
     "decoded",
+    "in_time_range",
     "json_object",
     "lines",
     "open_maybe_gzip",
@@ -33,6 +38,8 @@ _GZIP_MAGIC = b"\x1f\x8b"
 #: Read buffer: large, so that the reading thread gives up the GIL for a system call rarely
 #: (each release lets the bulk threads in, and getting it back costs).
 _BUFFER = 1 << 20
+#: A JSON escape of a UTF-16 surrogate: the cheap test before the exact one in json_object.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _PROTO_NUMBERS = {"tcp": 6, "udp": 17, "icmp": 1, "ipv6-icmp": 58, "icmp6": 58, "sctp": 132}
 
 
@@ -168,18 +175,59 @@ def json_object(path: Path, lineno: int, text: str, *, what: str = "a line") -> 
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(f"not valid JSON: {exc.msg} at column {exc.colno}", file=path, line=lineno) from exc
+    except RecursionError:  # hostile input: arrays or objects nested thousands deep
+        raise InputError("not valid JSON: nested too deeply", file=path, line=lineno) from None
+    if _SURROGATE_ESCAPE.search(text):
+        # json.loads takes a lone UTF-16 surrogate escape ("\ud800") into a str that no UTF-8
+        # writer (orjson, the Elasticsearch client, Parquet) can encode later
+        try:
+            json.dumps(doc, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise InputError(
+                "not valid JSON text: a lone UTF-16 surrogate escape (\\ud800-\\udfff)",
+                file=path,
+                line=lineno,
+            ) from None
     if not isinstance(doc, dict):
         raise InputError(f"{what} must hold a JSON object", file=path, line=lineno)
     return doc
 
 
+class TimeRangeError(ValueError):
+    """A valid timestamp outside :data:`TIME_RANGE`."""
+
+
+#: The timestamps sectool keeps: what a signed 64-bit count of nanoseconds since the epoch holds
+#: (the local Parquet store's ``timestamp[ns]`` and pandas' ``datetime64[ns]``), in whole years.
+#: Elasticsearch would take more, but an event the local store cannot write is refused at the
+#: edge, not half-way through a run. No real capture or sensor log is outside it.
+TIME_RANGE = (datetime(1678, 1, 1, tzinfo=UTC), datetime(2262, 1, 1, tzinfo=UTC))
+#: How the readers describe a valid timestamp in their errors.
+TIME_EXPECTED = "epoch seconds or an ISO 8601 timestamp with a timezone"
+
+
+def in_time_range(stamp: datetime) -> datetime:
+    """``stamp`` (aware), or :class:`TimeRangeError` when it is outside :data:`TIME_RANGE`."""
+    if not TIME_RANGE[0] <= stamp < TIME_RANGE[1]:
+        raise TimeRangeError(
+            f"timestamp outside {TIME_RANGE[0].year}..{TIME_RANGE[1].year - 1}, the years sectool keeps"
+        )
+    return stamp
+
+
 def parse_time(value: Any) -> datetime:
-    """A timestamp from epoch seconds (Zeek) or ISO 8601 text (EVE, ECS) as aware UTC."""
+    """A timestamp from epoch seconds (Zeek) or ISO 8601 text (EVE, ECS) as aware UTC.
+
+    Raises:
+        ValueError: not a timestamp (:class:`TimeRangeError`: outside :data:`TIME_RANGE`);
+            ``OverflowError``/``OSError`` for numbers beyond what :mod:`datetime` holds.
+    """
     if isinstance(value, bool):
         raise ValueError("not a timestamp")
     if isinstance(value, (int, float)):
         micros = round(float(value) * 1_000_000)
-        return datetime.fromtimestamp(micros // 1_000_000, tz=UTC).replace(microsecond=micros % 1_000_000)
+        stamp = datetime.fromtimestamp(micros // 1_000_000, tz=UTC)
+        return in_time_range(stamp.replace(microsecond=micros % 1_000_000))
     if isinstance(value, str):
         text = value.strip()
         if text.endswith("Z"):
@@ -187,7 +235,7 @@ def parse_time(value: Any) -> datetime:
         dt = datetime.fromisoformat(text)
         if dt.tzinfo is None:
             raise ValueError(f"timestamp without a timezone: {value!r}")
-        return dt.astimezone(UTC)
+        return in_time_range(dt.astimezone(UTC))
     raise ValueError(f"not a timestamp: {value!r}")
 
 

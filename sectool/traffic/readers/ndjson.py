@@ -29,9 +29,16 @@ from typing import Any, NamedTuple, cast
 import orjson
 
 from sectool.errors import InputError
-from sectool.traffic.ecs import FIELDS, MULTI_VALUED, flatten
+from sectool.traffic.ecs import FIELDS, MULTI_VALUED, flatten, namespace_of
 from sectool.traffic.localstore import canonical_id
-from sectool.traffic.readers.common import decoded, json_object, parse_time, raw_lines
+from sectool.traffic.readers.common import (
+    TIME_RANGE,
+    decoded,
+    in_time_range,
+    json_object,
+    parse_time,
+    raw_lines,
+)
 from sectool.traffic.readers.identity import SourceEvent, source_id, time_ns
 from sectool.traffic.readers.options import ReaderOptions, ReadReport
 from sectool.traffic.readers.values import canonical_ip
@@ -58,7 +65,10 @@ ARRAY_FIELDS: dict[str, tuple[str, ...]] = {
 }
 
 
-_PORTS = frozenset({"source.port", "destination.port"})
+_PORTS = frozenset({"source.port", "destination.port", "url.port"})
+_LONG_MIN, _LONG_MAX = -(2**63), 2**63 - 1
+#: The name sectool's labels had before ``log.file.path``: files written by older versions.
+_OLD_NAMES = {"sectool.source_file": "log.file.path"}
 _COUNTS = frozenset(
     {
         "source.bytes",
@@ -77,10 +87,20 @@ def validate_value(field: str, value: Any) -> Any:
     kind = FIELDS[field]
     if field in MULTI_VALUED:
         items = value if isinstance(value, list) else [value]
-        return [str(v) for v in items if v is not None]
+        if kind == "ip":
+            for item in items:
+                if not isinstance(item, str):
+                    raise ValueError("expected a list of IP addresses")
+            return [canonical_ip(v) for v in items]
+        if any(isinstance(v, (dict, list)) for v in items):
+            raise ValueError("expected a list of single values")  # not str() of an object
+        return [("true" if v else "false") if isinstance(v, bool) else str(v) for v in items if v is not None]
     if kind == "date":
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return datetime.fromtimestamp(value / 1000, tz=UTC)  # ES epoch_millis
+            try:  # ES epoch_millis; OSError: beyond what the platform's time functions take
+                return in_time_range(datetime.fromtimestamp(value / 1000, tz=UTC))
+            except OSError:
+                raise ValueError("epoch milliseconds out of range") from None
         return parse_time(value)
     if kind == "long":
         if isinstance(value, bool) or not isinstance(value, int):
@@ -91,6 +111,8 @@ def validate_value(field: str, value: Any) -> Any:
             raise ValueError("expected a port 0..65535")
         if field in _COUNTS and value < 0:
             raise ValueError("expected a non-negative count")
+        if not _LONG_MIN <= value <= _LONG_MAX:
+            raise ValueError("expected an integer in Elasticsearch's long range (-2^63 .. 2^63-1)")
         return value
     if kind == "ip":
         if not isinstance(value, str):
@@ -108,7 +130,7 @@ def _doc_id(event: dict[str, Any]) -> str:
     (:func:`sectool.traffic.localstore.event_id` of the validated event)."""
     if event.get("event.id") is None:
         canon = dict(event)
-        canon.pop("sectool.source_file", None)
+        canon.pop("log.file.path", None)
         for key in _DATES:
             value = canon.get(key)
             if value is not None:  # integer ns, as localstore._epoch_ns (aware: no astimezone needed)
@@ -116,7 +138,8 @@ def _doc_id(event: dict[str, Any]) -> str:
                 canon[key] = (
                     delta.days * 86_400 + delta.seconds
                 ) * 1_000_000_000 + delta.microseconds * 1_000
-        return canonical_id(canon, checked=True)  # validated: str, int, lists of str
+        # validated: str, int, lists of str -- except free names (zeek.*, ...), which may be floats
+        return canonical_id(canon, checked=not any(namespace_of(k) for k in canon))
     keys = ("event.id", "event.dataset", "event.kind", "event.category", "event.type")
     parts = [event.get(k) for k in keys]
     parts += [time_ns(event["@timestamp"]), event.get("dns.id"), event.get("dns.question.name")]
@@ -184,12 +207,12 @@ def warn_dropped(path: Path, dropped: dict[str, None], report: ReadReport) -> No
 #: file share a few. What to do with each value depends only on the signature, so it is worked
 #: out once per signature (a :class:`_Plan`) and a line then costs a few C-level operations plus
 #: the checks that depend on the values (addresses, timestamps, port and count ranges).
-_KEYWORD, _IP, _LONG, _PORT, _COUNT, _DATE, _MULTI, _ARRAY = range(8)
+_KEYWORD, _IP, _LONG, _PORT, _COUNT, _DATE, _MULTI, _ARRAY, _IPLIST = range(9)
 
 
 def _check(field: str, kind: str) -> int:
     if field in MULTI_VALUED:
-        return _MULTI
+        return _IPLIST if kind == "ip" else _MULTI
     if field in ARRAY_FIELDS:
         return _ARRAY
     if kind == "date":
@@ -204,6 +227,7 @@ CHECKS: dict[str, int] = {f: _check(f, k) for f, k in FIELDS.items()}
 _DATES = tuple(f for f, k in FIELDS.items() if k == "date")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _EPOCH_MS = 1000
+_TIME_LOW, _TIME_HIGH = TIME_RANGE  # the fast path's test of common.in_time_range
 _fromisoformat = datetime.fromisoformat
 _MAX_PLANS = 4096
 _FLATTEN: Any = object()  # the plan of a signature with objects: flatten the line first
@@ -219,6 +243,7 @@ class _Plan(NamedTuple):
     texts: tuple[str, ...]  # keywords given as integers
     ports: Callable[[dict[str, Any]], tuple[int, ...]] | None
     counts: Callable[[dict[str, Any]], tuple[int, ...]] | None
+    longs: Callable[[dict[str, Any]], tuple[int, ...]] | None
     singles: tuple[str, ...]  # multi-valued fields given one text
     lists: tuple[str, ...]  # multi-valued fields given a list
     arrays: tuple[str, ...]  # ECS arrays (event.category/type) given a list
@@ -245,6 +270,8 @@ def _plan(keys: tuple[str, ...], types: tuple[type, ...]) -> _Plan | None:
     for key, vtype in zip(keys, types, strict=True):
         check = CHECKS.get(key)
         if check is None:
+            if namespace_of(key) is not None or key in _OLD_NAMES:
+                return None  # kept free names (zeek.*, suricata.*, labels.*): the reference path
             if any(p in FIELDS for p in _parents(key)):
                 return None  # an object where a value belongs: an error
             lists["remove"].append(key)
@@ -261,9 +288,9 @@ def _plan(keys: tuple[str, ...], types: tuple[type, ...]) -> _Plan | None:
             lists[target].append(key)
     if not present:
         return None
-    ports, counts = lists.pop("ports"), lists.pop("counts")
+    ports, counts, longs = lists.pop("ports"), lists.pop("counts"), lists.pop("longs")
     tuples = {n: tuple(v) for n, v in lists.items()}
-    return _Plan(ports=_getter(ports), counts=_getter(counts), **tuples)
+    return _Plan(ports=_getter(ports), counts=_getter(counts), longs=_getter(longs), **tuples)
 
 
 #: ``(check, value type) -> _Plan field`` that handles it; ``None`` nothing to do (the value is
@@ -276,12 +303,13 @@ _TARGETS: dict[tuple[int, type], str | None] = {
     (_IP, str): "ips",
     (_DATE, str): "dates",
     (_DATE, int): "dates_ms",
-    (_LONG, int): None,
+    (_LONG, int): "longs",
     (_PORT, int): "ports",
     (_COUNT, int): "counts",
     (_MULTI, str): "singles",
     (_MULTI, list): "lists",
 }
+# _IPLIST (related.ip, host.ip) has no entry: lines with addresses in a list take the reference path.
 
 
 def _fast_event(doc: dict[str, Any], dropped: dict[str, None]) -> dict[str, Any] | None:
@@ -316,17 +344,29 @@ def _fast_event(doc: dict[str, Any], dropped: dict[str, None]) -> dict[str, Any]
             stamp = _fromisoformat(doc[key])
             if stamp.tzinfo is None:
                 return None
-            doc[key] = stamp if stamp.tzinfo is UTC else stamp.astimezone(UTC)
+            stamp = stamp if stamp.tzinfo is UTC else stamp.astimezone(UTC)
+            if not _TIME_LOW <= stamp < _TIME_HIGH:
+                return None
+            doc[key] = stamp
         for key in plan.dates_ms:
-            doc[key] = datetime.fromtimestamp(doc[key] / _EPOCH_MS, tz=UTC)
+            stamp = datetime.fromtimestamp(doc[key] / _EPOCH_MS, tz=UTC)
+            if not _TIME_LOW <= stamp < _TIME_HIGH:
+                return None
+            doc[key] = stamp
         for key in plan.texts:
             doc[key] = str(doc[key])
         if plan.ports is not None:
             ports = plan.ports(doc)
             if min(ports) < 0 or max(ports) > 65535:
                 return None
-        if plan.counts is not None and min(plan.counts(doc)) < 0:
-            return None
+        if plan.counts is not None:
+            counts = plan.counts(doc)
+            if min(counts) < 0 or max(counts) > _LONG_MAX:
+                return None
+        if plan.longs is not None:
+            longs = plan.longs(doc)
+            if min(longs) < _LONG_MIN or max(longs) > _LONG_MAX:
+                return None
         for key in plan.singles:
             doc[key] = [doc[key]]
         for key in plan.lists:
@@ -362,6 +402,11 @@ def _parse(path: Path, lineno: int, text: str, dropped: dict[str, None]) -> dict
         doc["dns.answers.data"] = [a.get("data") if isinstance(a, dict) else a for a in answers]
     event: dict[str, Any] = {}
     for key, value in flatten(doc).items():
+        key = _OLD_NAMES.get(key, key)
+        if key not in FIELDS and namespace_of(key) is not None:
+            if value is not None:
+                event[key] = _free_value(path, lineno, key, value)
+            continue
         if key not in FIELDS:
             parent = next((f for f in _parents(key) if f in FIELDS), None)
             if parent is not None:  # {"source": {"ip": {...}}}: an object where a value belongs
@@ -385,6 +430,29 @@ def _parse(path: Path, lineno: int, text: str, dropped: dict[str, None]) -> dict
     if "@timestamp" not in event:
         raise InputError("event without @timestamp", file=path, line=lineno, field="@timestamp")
     return event
+
+
+def _free_value(path: Path, lineno: int, key: str, value: Any) -> Any:
+    """A value under a free namespace as it is: a JSON scalar or a list of scalars."""
+    items = value if isinstance(value, list) else [value]
+    for item in items:
+        if isinstance(item, (dict, list)):
+            raise InputError(
+                "bad value: nested lists or objects in a list",
+                file=path,
+                line=lineno,
+                field=key,
+                expected="a scalar or a list of scalars",
+            )
+        if isinstance(item, int) and not isinstance(item, bool) and not _LONG_MIN <= item <= _LONG_MAX:
+            raise InputError(
+                "bad value: an integer beyond Elasticsearch's long range",
+                file=path,
+                line=lineno,
+                field=key,
+                value=item,
+            )
+    return value
 
 
 def _parents(key: str) -> Iterator[str]:
