@@ -102,7 +102,9 @@ def register(app: typer.Typer) -> None:
 
 def ingest(
     files: list[Path] = typer.Argument(
-        ..., help="pcap, pcapng, Zeek conn/dns logs, Suricata EVE JSON, ECS NDJSON."
+        ...,
+        help="Files, sensor folders (read recursively) or glob patterns: pcap, pcapng, Zeek logs "
+        "(TSV/JSON, gzip), Suricata EVE JSON, ECS NDJSON, sectool's Parquet/JSONL event files.",
     ),
     es: str | None = typer.Option(None, "--es", help="Elasticsearch URL (default: SECTOOL_ES_URL)."),
     index_prefix: str = typer.Option(
@@ -129,13 +131,12 @@ def ingest(
     from sectool.console import err, out, progress_enabled
     from sectool.errors import InputError
     from sectool.traffic.ingest import damage_error, run_ingest
+    from sectool.traffic.inputs import expand_inputs
     from sectool.traffic.localstore import JSONL_SUFFIXES, PARQUET_SUFFIXES
     from sectool.traffic.readers import ReaderOptions
     from sectool.traffic.readers.options import DEFAULT_INTERNAL
 
-    for path in files:
-        if not path.is_file():
-            raise InputError("input file not found", file=path)
+    inputs = expand_inputs(files)
     if to is not None and to.suffix.lower() not in PARQUET_SUFFIXES | JSONL_SUFFIXES:
         raise InputError(
             "unsupported output type", field="--to", value=str(to), expected=".parquet or .jsonl"
@@ -163,12 +164,23 @@ def ingest(
     from sectool.traffic.ingest import IngestSummary
 
     summary = IngestSummary()
-    total = sum(path.stat().st_size for path in files)
+    total = sum(item.path.stat().st_size for item in inputs)
     with IngestProgress(summary, total, enabled=progress_enabled()):
-        run_ingest(files, options=options, site=site, indexer=indexer, to=to, summary=summary)
+        run_ingest(inputs, options=options, site=site, indexer=indexer, to=to, summary=summary)
 
     for warning in summary.warnings:
         err.print(f"warning: {warning}", markup=False, highlight=False)
+    if summary.skipped:
+        err.print(
+            f"note: {len(summary.skipped)} files of the given folders hold no format sectool reads and were "
+            f"skipped: {'; '.join(summary.skipped[:5])}{'; ...' if len(summary.skipped) > 5 else ''}",
+            markup=False,
+            highlight=False,
+        )
+    if len(summary.datasets) > 1 or summary.files > 1:
+        counts = ", ".join(f"{name} {count:,}" for name, count in sorted(summary.datasets.items()))
+        files = f"{summary.files:,} file{'s' if summary.files != 1 else ''}"
+        out.print(f"{files}; events per dataset: {counts or 'none'}", markup=False, highlight=False)
     parts = [f"read {summary.read:,}"]
     if indexer is not None:
         parts += [

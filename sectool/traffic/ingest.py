@@ -9,12 +9,16 @@ document ids taken from the source records (:mod:`sectool.traffic.readers.identi
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sectool.errors import InputError
+from sectool.traffic.enrich import enrich, stamp_labels
+from sectool.traffic.inputs import InputFile
 from sectool.traffic.readers import ReaderOptions, ReadReport, detect_format, input_labels, read_events
 
 if TYPE_CHECKING:
@@ -43,6 +47,12 @@ class IngestSummary:
     bytes_done: int = 0
     #: The report of the file being read (its ``position`` advances while it is read).
     current: ReadReport | None = None
+    #: Events per ``event.dataset`` (``ndjson`` for files the compiled path indexed itself).
+    datasets: Counter[str] = field(default_factory=Counter)
+    #: Files of a folder or pattern that hold no format sectool reads: ``path: reason``.
+    skipped: list[str] = field(default_factory=list)
+    #: ``event.ingested`` of this run's events, when they go to Elasticsearch.
+    ingested: datetime | None = None
 
     @property
     def bytes_read(self) -> int:
@@ -52,32 +62,56 @@ class IngestSummary:
         return self.bytes_done + (current.position if current is not None else 0)
 
 
+#: Reasons of :func:`detect_format` that mean "not a sensor file" (skipped inside a folder).
+_NOT_SENSOR_DATA = ("unknown format", "empty file")
+
+
+def _as_input(item: Path | InputFile) -> InputFile:
+    return item if isinstance(item, InputFile) else InputFile(Path(item))
+
+
 def iter_input_events(
-    paths: Sequence[Path],
+    paths: Sequence[Path | InputFile],
     summary: IngestSummary,
     *,
     options: ReaderOptions,
     site: str | None,
     direct: Callable[[Path, str, ReadReport], bool] | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """Events of every file in turn; damage is recorded in ``summary`` and the next file read.
+    """Events of every file in turn, enriched (:mod:`sectool.traffic.enrich`); damage is recorded
+    in ``summary`` and the next file read. A file of a folder whose content is no format sectool
+    reads is skipped with a note in ``summary.skipped``.
 
     ``direct(path, format, report)`` may take a file over (the compiled NDJSON path indexes it itself and
     counts ``summary.read``): when it returns ``True`` no events of that file are yielded.
     """
-    for path in paths:
+    stamps = stamp_labels({}, summary.ingested)
+    datasets = summary.datasets
+    for item in map(_as_input, paths):
+        path = item.path
         report = ReadReport()
         summary.files += 1
         summary.current = report
         try:
-            fmt = None
-            if direct is not None:
+            try:
                 fmt = detect_format(path)  # sniffed once, for both
+            except InputError as exc:
+                if item.from_folder and exc.reason.startswith(_NOT_SENSOR_DATA):
+                    summary.skipped.append(f"{path}: {exc.reason}")
+                    continue
+                raise
+            if direct is not None:
+                before = summary.read
                 if direct(path, fmt, report):
+                    datasets["ndjson"] += summary.read - before
                     continue
             for event in read_events(path, site=site, options=options, report=report, fmt=fmt):
                 summary.read += 1
-                yield event
+                for key, value in stamps.items():
+                    if key not in event:
+                        event[key] = value
+                datasets[event.get("event.dataset") or "(none)"] += 1
+                yield enrich(event)
         except InputError as exc:
             # without its traceback, which would keep the reader's buffers alive to the end
             summary.damaged.append(exc.with_traceback(None))
@@ -96,7 +130,7 @@ def _size(path: Path) -> int:
 
 
 def run_ingest(
-    paths: Sequence[Path],
+    paths: Sequence[Path | InputFile],
     *,
     options: ReaderOptions,
     site: str | None = None,
@@ -116,6 +150,8 @@ def run_ingest(
     if indexer is None and to is None:
         raise ValueError("ingest needs a destination")
     summary = summary if summary is not None else IngestSummary()
+    if indexer is not None and summary.ingested is None:
+        summary.ingested = datetime.now(UTC)
     direct = _fast_ndjson(indexer, summary, options=options, site=site) if to is None else None
     events = iter_input_events(paths, summary, options=options, site=site, direct=direct)
     if to is not None:
@@ -153,7 +189,7 @@ def _fast_ndjson(
     def direct(path: Path, fmt: str, report: ReadReport) -> bool:
         if fmt != "ndjson":
             return False
-        labels = input_labels(path, site=site, options=options)
+        labels = stamp_labels(input_labels(path, site=site, options=options), summary.ingested)
         return ingest_ndjson(
             path, labels=labels, report=report, indexer=indexer, summary=summary, accel=accel
         )

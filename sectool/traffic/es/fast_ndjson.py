@@ -16,9 +16,11 @@ Without the extension, or with ``SECTOOL_ACCEL=0``, the Python path does all the
 from __future__ import annotations
 
 import os
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sectool.traffic.es.encode import iso_utc
 from sectool.traffic.readers.common import raw_batches
 from sectool.traffic.readers.ndjson import ARRAY_FIELDS, CHECKS, labelled, line_event, warn_dropped
 from sectool.traffic.readers.options import ReadReport
@@ -68,9 +70,11 @@ def ingest_ndjson(
     Returns ``False``, having read nothing, when the compiled path cannot take the file (a label,
     such as the file's own name, that needs JSON escapes): the Python path reads it then."""
     label_items = list(labels.items())
+    # datetimes (event.ingested) as the text the Python path's encoder writes for them
+    texts = [(k, iso_utc(v) if isinstance(v, datetime) else v) for k, v in label_items]
     try:
         converter = accel.NdjsonBulk(
-            CHECKS, {k: list(v) for k, v in ARRAY_FIELDS.items()}, indexer.prefix, label_items
+            CHECKS, {k: list(v) for k, v in ARRAY_FIELDS.items()}, indexer.prefix, texts
         )
     except ValueError:
         return False

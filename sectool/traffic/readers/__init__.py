@@ -6,9 +6,11 @@ Every format may be gzip-compressed (Zeek's log archive writes ``conn.09:00:00-1
 the gzip magic is recognised and the decompressed head is sniffed.
 
 * pcap (all four magics) and pcapng -> :mod:`.pcap`
-* Zeek TSV (``#separator`` header) or Zeek JSON lines (``_path``/``uid``/``id.orig_h`` keys) -> :mod:`.zeek`
+* Zeek TSV (``#separator`` header) or Zeek JSON lines (``_path``/``uid``/``id.orig_h`` keys, or
+  ``ts`` with the keys of a Zeek log: ``fuid``, ``certificate.version``, ``note``, ...) -> :mod:`.zeek`
 * Suricata EVE JSON (``event_type`` key) -> :mod:`.eve`
 * ECS NDJSON (anything else that is JSON lines) -> :mod:`.ndjson`
+* sectool's own Parquet event files (``PAR1`` magic) -> :mod:`.parquet`
 
 Every reader yields each event only once it is completely parsed. On damage it yields the
 valid part before it and then raises :class:`sectool.errors.InputError` with the byte offset
@@ -25,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from sectool.errors import InputError
+from sectool.traffic import ecs
 from sectool.traffic.readers.common import open_maybe_gzip
 from sectool.traffic.readers.options import ReaderOptions, ReadReport
 
@@ -40,12 +43,14 @@ _CAPTURE_MAGICS = (
 
 
 def detect_format(path: Path) -> str:
-    """``capture``, ``zeek``, ``eve`` or ``ndjson``; :class:`InputError` when none fits."""
+    """``capture``, ``zeek``, ``eve``, ``ndjson`` or ``parquet``; :class:`InputError` when none fits."""
     try:
         with open_maybe_gzip(path) as fh:
             head = fh.read(4)
             if head in _CAPTURE_MAGICS:
                 return "capture"
+            if head == b"PAR1":
+                return "parquet"
             fh.seek(0)
             first = b""
             for raw in fh:
@@ -72,12 +77,23 @@ def detect_format(path: Path) -> str:
             line=1,
             expected="pcap, pcapng, Zeek TSV/JSON, Suricata EVE JSON or ECS NDJSON",
         ) from exc
+    except (RecursionError, ValueError):  # nested thousands deep; an integer of 5,000 digits
+        from sectool.traffic.readers.common import json_object
+
+        doc = json_object(path, 1, text)  # raises, naming the line and what is wrong
     if not isinstance(doc, dict):
         raise InputError("unknown format: the first line is JSON but not an object", file=path, line=1)
     if "event_type" in doc:
         return "eve"
     if "_path" in doc or "uid" in doc or "id.orig_h" in doc or isinstance(doc.get("id"), dict):
         return "zeek"
+    if "ts" in doc and "@timestamp" not in doc:
+        # Zeek logs without a connection (x509, files, notice, software, stats, arp, ...):
+        # Zeek's ``ts`` with the keys that identify one of its logs
+        from sectool.traffic.readers.zeek_logs import guess_log
+
+        if guess_log(set(ecs.flatten(doc))) is not None:
+            return "zeek"
     return "ndjson"
 
 
@@ -130,6 +146,10 @@ def read_events(
         from sectool.traffic.readers.eve import read_eve
 
         return read_eve(path, opts, labels, rep)
+    if fmt == "parquet":
+        from sectool.traffic.readers.parquet import read_parquet
+
+        return read_parquet(path, opts, labels, rep)
     from sectool.traffic.readers.ndjson import read_ndjson
 
     return read_ndjson(path, opts, labels, rep)
