@@ -118,9 +118,9 @@ def test_a_foreign_parquet_file_is_refused_naming_the_column(tmp_path: Path) -> 
 
     path = tmp_path / "other.parquet"
     pq.write_table(pa.table({"@timestamp": [1], "customer_id": ["x"]}), path)
-    with pytest.raises(InputError, match="unknown column") as info:
-        from sectool.traffic.readers import read_events
+    from sectool.traffic.readers import read_events
 
+    with pytest.raises(InputError, match="unknown column") as info:
         list(read_events(path))
     assert info.value.location.field == "customer_id"
 
