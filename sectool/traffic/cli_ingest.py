@@ -98,6 +98,38 @@ class IngestProgress:
 def register(app: typer.Typer) -> None:
     """Add the ingest command(s) to the traffic sub-app."""
     app.command("ingest")(ingest)
+    app.command("retention")(retention)
+
+
+def retention(
+    keep_days: int = typer.Option(..., "--keep-days", help="Days of events to keep (UTC days, at least 1)."),
+    es: str | None = typer.Option(None, "--es", help="Elasticsearch URL (default: SECTOOL_ES_URL)."),
+    index_prefix: str = typer.Option(
+        "sectool-events", "--index-prefix", help="Daily indices <prefix>-YYYY.MM.DD."
+    ),
+    dry_run: bool = typer.Option(False, "--dry-run", help="List what would be deleted; delete nothing."),
+) -> None:
+    """Delete daily event indices older than the retention period (a GDPR retention rule)."""
+    from sectool.console import out
+    from sectool.errors import InputError
+    from sectool.traffic.es.client import check_reachable, make_client, settings_from_env
+    from sectool.traffic.es.retention import apply_retention
+    from sectool.traffic.es.template import validate_prefix
+
+    if keep_days < 1:
+        raise InputError("must be at least 1", field="--keep-days", value=keep_days)
+    validate_prefix(index_prefix)
+    client = make_client(es)
+    check_reachable(client, settings_from_env(es).url)
+    plan = apply_retention(client, index_prefix, keep_days=keep_days, dry_run=dry_run)
+    verb = "would delete" if dry_run else "deleted"
+    out.print(
+        f"{verb} {len(plan.delete)} indices before {plan.cutoff.isoformat()}, kept {len(plan.keep)}",
+        markup=False,
+        highlight=False,
+    )
+    for name in plan.delete:
+        out.print(f"  {name}", markup=False, highlight=False)
 
 
 def ingest(
