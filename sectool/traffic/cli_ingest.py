@@ -211,8 +211,8 @@ def ingest(
         )
     if len(summary.datasets) > 1 or summary.files > 1:
         counts = ", ".join(f"{name} {count:,}" for name, count in sorted(summary.datasets.items()))
-        files = f"{summary.files:,} file{'s' if summary.files != 1 else ''}"
-        out.print(f"{files}; events per dataset: {counts or 'none'}", markup=False, highlight=False)
+        count = f"{summary.files:,} file{'s' if summary.files != 1 else ''}"
+        out.print(f"{count}; events per dataset: {counts or 'none'}", markup=False, highlight=False)
     parts = [f"read {summary.read:,}"]
     if indexer is not None:
         parts += [

@@ -45,7 +45,8 @@ def plan_retention(prefix: str, names: list[str], *, keep_days: int, today: date
         raise ValueError("keep_days must be at least 1")
     cutoff = today - timedelta(days=keep_days)
     pattern = re.compile(rf"^{re.escape(prefix)}-(\d{{4}})\.(\d{{2}})\.(\d{{2}})$")
-    delete, keep = [], []
+    delete: list[str] = []
+    keep: list[str] = []
     for name in sorted(names):
         match = pattern.match(name)
         day = None
