@@ -145,7 +145,10 @@ def test_conn_tsv_mapping(tmp_path: Path) -> None:
     assert e["network.protocol"] == "tls"  # first service, Zeek's ssl named as ECS/Packetbeat do
     assert e["sectool.connection.state"] == "SF"
     assert e["network.direction"] == "outbound"
-    assert e["event.dataset"] == "zeek.conn"
+    assert e["event.dataset"] == "zeek.connection"
+    assert e["zeek.connection.history"] == "ShADadFf"  # what ECS has no field for, under zeek.<log>
+    assert e["zeek.connection.local_orig"] is True  # typed by #types, as Zeek's JSON writer types it
+    assert e["zeek.connection.service"] == "ssl,http"  # a string in Zeek (TSV and JSON alike)
     assert e["event.module"] == "zeek"
     assert e["network.community_id"].startswith("1:")
     assert e["sectool.site"] == "dc"
@@ -215,14 +218,22 @@ def test_json_lines(tmp_path: Path) -> None:
         "orig_pkts": 5,
         "resp_pkts": 3,
         "conn_state": "SF",
+        "orig_bytes": 120,
+        "resp_bytes": 900,
+        "local_orig": True,
+        "local_resp": False,
+        "missed_bytes": 0,
+        "history": "ShADadFf",
+        "tunnel_parents": [],
     }
+    rec["service"] = "ssl"
     log = tmp_path / "conn.json"
     log.write_text(json.dumps(nested) + "\n")
     tsv = tmp_path / "conn.log"
     tsv.write_text(_tsv("conn", list(rec), [list(rec.values())]))
     (from_json,) = list(read_events(log))
     (from_tsv,) = list(read_events(tsv))
-    skip = {"sectool.source_file"}
+    skip = {"log.file.path"}
     assert {k: v for k, v in from_json.items() if k not in skip} == {
         k: v for k, v in from_tsv.items() if k not in skip
     }
@@ -273,7 +284,7 @@ def _ip_len(pkt: Any) -> int:
 
 def _conn_log_from_sample(sample_flows: list[Any]) -> str:
     """The conn.log Zeek writes for the sample traffic, computed from the packets themselves."""
-    rows = []
+    rows: list[list[str]] = []
     for f in sample_flows:
         orig = [p for p, d in zip(f.packets, f.orig_dirs, strict=True) if d]
         resp = [p for p, d in zip(f.packets, f.orig_dirs, strict=True) if not d]

@@ -155,7 +155,7 @@ def auth_event(conn: dict[str, Any]) -> dict[str, Any] | None:
             "observer.type",
             "observer.hostname",
             "sectool.site",
-            "sectool.source_file",
+            "log.file.path",
             "sectool.connection.state",
         )
         if conn.get(key) is not None
@@ -166,6 +166,9 @@ def auth_event(conn: dict[str, Any]) -> dict[str, Any] | None:
             "event.category": "authentication",
             "event.type": "start",
             "event.outcome": "failure" if failed else "success",
+            # a guess from the flow's shape, not a login record (Zeek ssh.log gives "ssh-login")
+            "event.action": "login-shape-heuristic",
+            "tags": ["heuristic"],
             "event.dataset": "sectool.auth_heuristic",
             "event.module": "sectool",
         }

@@ -1,255 +1,267 @@
-"""Zeek ``conn.log`` and ``dns.log``, TSV (``#fields`` header) or JSON lines, mapped to ECS as
-the Filebeat Zeek module maps them (see docs/traffic-ingest.md for the table).
+"""Zeek logs, TSV (``#separator`` header) or JSON lines, every log a sensor writes, mapped to
+ECS as the Filebeat Zeek integration maps them (the tables are in :mod:`.zeek_logs`).
 
-Damage: a data line whose field count differs from ``#fields`` (a missing column, a cut-off
-last line), or a value of the wrong type, stops the read with :class:`InputError` naming the
-line (and field); every record before it has been yielded, the damaged one is not.
+Which log a record belongs to: TSV ``#path``; JSON ``_path`` (json-streaming files mix logs);
+else the record's Zeek-typical keys (:func:`.zeek_logs.guess_log`); else the file name
+(``conn.log``, ``conn.09:00:00-10:00:00.log.gz``). A log without a table becomes a generic
+``zeek.<path>`` event; ``packet_filter`` and ``loaded_scripts`` (the sensor's configuration) are
+skipped with one counted note in the read report.
+
+TSV: a new ``#fields`` line starts a new schema (Zeek appends a header when it restarts);
+``#open`` / ``#close`` are ignored; ``-`` is unset and ``(empty)`` an empty set or string (as
+the header declares them); ``\\xNN`` escapes are undone; values are typed by ``#types`` so that a
+TSV log and the same log in JSON give the same event.
+
+Damage: a header without its value, a data line whose column count differs from ``#fields``
+(a missing column, a cut-off last line), a value of the wrong type, or a JSON line that is not
+an object stops the read with :class:`InputError` naming the line (and field); every record
+before it has been yielded, the damaged one is not.
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from sectool.errors import InputError
 from sectool.traffic import ecs
-from sectool.traffic.readers.common import complete, json_object, lines
+from sectool.traffic.readers.common import complete, decoded, json_object, raw_lines
 from sectool.traffic.readers.conn import auth_event
-from sectool.traffic.readers.dns import question_fields
 from sectool.traffic.readers.identity import derived, identified, raw_record_id, source_id, time_ns
 from sectool.traffic.readers.options import DirectionClassifier, ReaderOptions, ReadReport
 from sectool.traffic.readers.values import Where
+from sectool.traffic.readers.zeek_logs import LOGS, SKIPPED, LogSpec, generic, guess_log, map_record
+from sectool.traffic.readers.zeek_values import free_value, typed, unescape
 
-__all__ = ["CONN_FIELDS", "DNS_FIELDS", "read_zeek", "zeek_kind"]
+__all__ = ["read_zeek"]
 
-#: Zeek conn.log field -> ECS field (values converted on the way).
-CONN_FIELDS: dict[str, str] = {
-    "ts": "@timestamp",
-    "uid": "event.id",
-    "id.orig_h": "source.ip",
-    "id.orig_p": "source.port",
-    "id.resp_h": "destination.ip",
-    "id.resp_p": "destination.port",
-    "proto": "network.transport",
-    "service": "network.protocol",
-    "duration": "event.duration",
-    "orig_ip_bytes": "source.bytes",
-    "resp_ip_bytes": "destination.bytes",
-    "orig_pkts": "source.packets",
-    "resp_pkts": "destination.packets",
-    "conn_state": "sectool.connection.state",
-}
-#: Zeek dns.log field -> ECS field.
-DNS_FIELDS: dict[str, str] = {
-    "ts": "@timestamp",
-    "uid": "event.id",
-    "id.orig_h": "source.ip",
-    "id.orig_p": "source.port",
-    "id.resp_h": "destination.ip",
-    "id.resp_p": "destination.port",
-    "proto": "network.transport",
-    "trans_id": "dns.id",
-    "query": "dns.question.name",
-    "qtype_name": "dns.question.type",
-    "rcode_name": "dns.response_code",
-    "answers": "dns.answers.data",
-}
+#: Columns conn.log and dns.log cannot do without.
 _REQUIRED = ("ts", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "proto")
-_ESCAPE = re.compile(r"\\x([0-9a-fA-F]{2})")
+#: Container columns of a TSV log without a ``#types`` line (Zeek's own types for them).
+_DEFAULT_TYPES = {"answers": "vector[string]", "TTLs": "vector[interval]", "tunnel_parents": "set[string]"}
+#: json-streaming's bookkeeping keys: not part of the record.
+_META = ("_path", "_write_ts")
+_NAME = re.compile(r"[^A-Za-z0-9_]")
+_SPACES = re.compile(r"\s{2,}|\t")
 
 
-def zeek_kind(path_name: str | None, keys: set[str]) -> str | None:
-    """``conn`` or ``dns`` from the ``#path`` / ``_path`` value or the fields present."""
-    if path_name in ("conn", "dns"):
-        return path_name
-    if "conn_state" in keys or "orig_ip_bytes" in keys:
-        return "conn"
-    if "query" in keys or "qtype_name" in keys or "trans_id" in keys:
-        return "dns"
-    return None
+def _log_name(text: str) -> str:
+    """A Zeek path as a dataset part: letters, digits and ``_`` only, bounded."""
+    return _NAME.sub("_", text)[:64] or "unknown"
 
 
-def _unescape(text: str) -> str:
-    return _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text) if "\\x" in text else text
+class _Log:
+    """Which log the records of a file (or of a TSV section) belong to."""
+
+    def __init__(self, path: Path) -> None:
+        self.stem = path.name.split(".", 1)[0]
+
+    def spec(self, path_name: str | None, keys: set[str]) -> LogSpec | str:
+        """The spec of the log, or the name of a skipped log."""
+        name = path_name or guess_log(keys)
+        if name is None:
+            known = self.stem in LOGS or self.stem in SKIPPED
+            name = self.stem if known else _log_name(self.stem)
+        if name in SKIPPED:
+            return name
+        return LOGS.get(name) or generic(_log_name(name))
 
 
-_PORT_FIELDS = frozenset({"id.orig_p", "id.resp_p"})
-_COUNT_FIELDS = frozenset({"orig_ip_bytes", "resp_ip_bytes", "orig_pkts", "resp_pkts"})
-_IP_FIELDS = frozenset({"id.orig_h", "id.resp_h"})
+class _Tsv:
+    """The header state of a Zeek TSV log."""
 
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.sep, self.set_sep, self.empty, self.unset = "\t", ",", "(empty)", "-"
+        self.path_name: str | None = None
+        self.columns: list[str] | None = None
+        self.types: list[str | None] = []
+        self.spec: LogSpec | str | None = None
 
-def _convert(name: str, value: Any, where: Where) -> Any:
-    """A Zeek value (already unset/empty-resolved) -> the ECS value; :class:`InputError` if bad."""
-    if value is None:
-        return None
-    if name == "ts":
-        return where.time(name, value)
-    if name in _PORT_FIELDS:
-        return where.port(name, value)
-    if name in _COUNT_FIELDS:
-        return where.count(name, value)
-    if name in _IP_FIELDS:
-        return where.ip(name, value)
-    if name == "duration":
-        seconds = where.seconds(name, value)
-        return None if seconds is None else round(seconds * 1e9)
-    if name == "trans_id":
-        number = where.integer(name, value, 0, 65535, "a DNS transaction id 0..65535")
-        return None if number is None else str(number)
-    if name == "service":
-        items = value if isinstance(value, list) else str(value).split(",")
-        first = str(items[0]).strip().lower() if items else ""
-        return {"ssl": "tls"}.get(first, first) or None
-    if name == "answers":
-        items = value if isinstance(value, list) else [value]
-        return [str(v) for v in items if str(v) != ""] or None
-    if isinstance(value, (list, dict)):
-        if value == []:  # an empty Zeek set/vector in a string column: nothing seen
-            return None
-        raise where.fail(name, value, "a single value")
-    if name == "proto":
-        return str(value).lower() or None
-    return str(value) if str(value) != "" else None
+    def directive(self, text: str, lineno: int, logs: _Log) -> None:
+        if text.startswith("#separator"):
+            value = unescape(text[len("#separator") :].strip(" "))
+            if not value:
+                raise InputError(
+                    "#separator header without a value", file=self.path, line=lineno, expected="e.g. \\x09"
+                )
+            self.sep = value
+            return
+        directive, _, rest = text.partition(self.sep)
+        value = unescape(rest)
+        if directive in ("#set_separator", "#empty_field", "#unset_field") and not value:
+            raise InputError(f"{directive} header without a value", file=self.path, line=lineno)
+        if directive == "#set_separator":
+            self.set_sep = value
+        elif directive == "#empty_field":
+            self.empty = value
+        elif directive == "#unset_field":
+            self.unset = value
+        elif directive == "#path":
+            self.path_name = value or None
+        elif directive == "#fields":
+            self.columns = rest.split(self.sep)
+            self.types = [_DEFAULT_TYPES.get(c) for c in self.columns]
+            self._choose(lineno, logs)
+        elif directive == "#types" and self.columns is not None:
+            types = rest.split(self.sep)
+            if len(types) == len(self.columns):
+                self.types = list(types)
+        # #open, #close and unknown directives carry nothing for the events
 
+    def _choose(self, lineno: int, logs: _Log) -> None:
+        columns = self.columns or []
+        names = {n for c in columns for n in c.split()}
+        self.spec = logs.spec(self.path_name, names)
+        if not isinstance(self.spec, LogSpec):
+            return
+        needed = _REQUIRED if self.spec.name in ("conn", "dns") else ("ts",) if self.spec.name in LOGS else ()
+        for need in needed:
+            if need not in names:
+                raise InputError("missing Zeek column", file=self.path, line=lineno, field=need)
 
-def _event(kind: str, record: dict[str, Any], path: Path, lineno: int) -> dict[str, Any]:
-    mapping = CONN_FIELDS if kind == "conn" else DNS_FIELDS
-    where = Where(path, lineno)
-    event: dict[str, Any] = {}
-    for zeek_name, ecs_name in mapping.items():
-        event[ecs_name] = _convert(zeek_name, record.get(zeek_name), where)
-    if event.get("@timestamp") is None:
-        raise InputError("record without a timestamp", file=path, line=lineno, field="ts")
-    if event.get("network.transport") == "icmp" and ":" in str(event.get("source.ip")):
-        event["network.transport"] = "ipv6-icmp"
-    event["event.kind"] = "event"
-    event["event.category"] = "network"
-    event["event.module"] = "zeek"
-    if kind == "conn":
-        event["event.type"] = "connection"
-        event["event.dataset"] = "zeek.conn"
-        start, duration = event.get("@timestamp"), event.get("event.duration")
-        event["event.start"] = start
-        if start is not None and duration is not None:
-            from datetime import timedelta
+    def record(self, text: str, lineno: int) -> dict[str, Any]:
+        columns = self.columns
+        if columns is None:
+            raise InputError("data line before the #fields header", file=self.path, line=lineno)
+        values = text.split(self.sep)
+        if len(values) != len(columns):
+            raise InputError(
+                f"{len(values)} columns where #fields names {len(columns)} "
+                "(a missing column or a cut-off line)",
+                file=self.path,
+                line=lineno,
+            )
+        where = Where(self.path, lineno)
+        record: dict[str, Any] = {}
+        for name, type_name, raw in zip(columns, self.types, values, strict=True):
+            if " " in name or "\t" in name:
+                self._combined(record, name, type_name, raw, where)
+            elif raw == self.unset:
+                record[name] = None
+            else:
+                record[name] = typed(type_name, raw, name, self.set_sep, self.empty, where)
+        return record
 
-            event["event.end"] = start + timedelta(microseconds=duration // 1000)
-    else:
-        event["event.type"] = "protocol"
-        event["event.dataset"] = "zeek.dns"
-        event["network.protocol"] = "dns"
-        event["dns.type"] = "answer" if event.get("dns.response_code") else "query"
-        name = event.pop("dns.question.name", None)
-        qtype = event.pop("dns.question.type", None)
-        if name:
-            event.update(question_fields(name, qtype))
-        elif qtype:
-            event["dns.question.type"] = qtype
-        if not event.get("dns.answers.data"):
-            event["dns.answers.data"] = None
-    unknown = ecs.unknown_fields(event)
-    assert not unknown, unknown  # the mapping tables only name ECS fields
-    return event
-
-
-def _doc_id(kind: str, record: dict[str, Any], event: dict[str, Any]) -> str:
-    """The document id from the Zeek record's identity (see :mod:`.identity`)."""
-    uid = record.get("uid")
-    dataset = f"zeek.{kind}"
-    if not uid:
-        return raw_record_id(dataset, record)
-    if kind == "conn":
-        return source_id(dataset, uid)
-    query = record.get("query")
-    return source_id(
-        dataset, uid, event.get("dns.id"), None if query is None else str(query), time_ns(event["@timestamp"])
-    )
+    def _combined(
+        self, record: dict[str, Any], name: str, type_name: str | None, raw: str, where: Where
+    ) -> None:
+        """A column whose name holds several (``tunnel_parents   label   detailed-label`` in the
+        CTU data sets: labels appended with spaces, not tabs): split it when the value splits alike."""
+        names = name.split()
+        parts = _SPACES.split(raw.strip())
+        types: list[str | None] = list((type_name or "").split()) or [None] * len(names)
+        if len(parts) != len(names) or len(types) != len(names):
+            record["-".join(names)] = unescape(raw)  # not a Zeek name: kept as a label
+            return
+        for part_name, part_type, part in zip(names, types, parts, strict=True):
+            record[part_name] = (
+                None
+                if part == self.unset
+                else typed(part_type, part, part_name, self.set_sep, self.empty, where)
+            )
 
 
 def read_zeek(
     path: Path, options: ReaderOptions, labels: dict[str, Any], report: ReadReport
 ) -> Iterator[dict[str, Any]]:
-    """Events of a Zeek conn.log or dns.log (TSV or JSON lines)."""
+    """Events of a Zeek log (any log; TSV or JSON lines)."""
     directions = DirectionClassifier(options.internal)
+    logs = _Log(path)
+    skipped: Counter[str] = Counter()
+    tsv: _Tsv | None = None
     first = True
-    tsv = False
-    sep, set_sep, empty, unset = "\t", ",", "(empty)", "-"
-    fields: list[str] | None = None
-    #: Columns of type set[...] / vector[...]; without a #types line Zeek's own choice for these.
-    containers: set[str] = {"answers", "TTLs"}
-    kind: str | None = None
-    path_name: str | None = None
-    for lineno, text in lines(path, require_line_end=True, report=report):
-        report.lines += 1
-        if first:
-            tsv = text.startswith("#separator")
-            first = False
-        if tsv:
-            if text.startswith("#"):
-                directive, _, rest = text.partition(sep if not text.startswith("#separator") else " ")
-                value = _unescape(rest)
-                if directive == "#separator":
-                    sep = value
-                elif directive == "#set_separator":
-                    set_sep = value
-                elif directive == "#empty_field":
-                    empty = value
-                elif directive == "#unset_field":
-                    unset = value
-                elif directive == "#path":
-                    path_name = value
-                elif directive == "#types" and fields is not None:
-                    types = rest.split(sep)
-                    containers = {
-                        n for n, t in zip(fields, types, strict=False) if t.startswith(("set[", "vector["))
-                    }
-                elif directive == "#fields":
-                    fields = rest.split(sep)
-                    kind = zeek_kind(path_name, set(fields))
-                    if kind is None:
-                        raise InputError(
-                            "not a Zeek conn or dns log", file=path, line=lineno, value=path_name
-                        )
-                    for need in _REQUIRED:
-                        if need not in fields:
-                            raise InputError("missing Zeek column", file=path, line=lineno, field=need)
+    file_spec: LogSpec | str | None = None  # a JSON file without _path is one log throughout
+    try:
+        for lineno, raw in raw_lines(path, report=report):
+            if first:
+                head = decoded(path, lineno, raw)
+                if head is None:
+                    continue
+                # a stray blank before the first header (seen in the wild)
+                tsv = _Tsv(path) if head.lstrip().startswith("#separator") else None
+            # Zeek's TSV writer always ends its lines, and a TSV value cut short can still look
+            # valid: a last line without its end is damage; a cut JSON line fails to parse anyway.
+            line = decoded(path, lineno, raw, require_line_end=tsv is not None)
+            if line is None:
                 continue
-            if fields is None or kind is None:
-                raise InputError("data line before the #fields header", file=path, line=lineno)
-            values = text.split(sep)
-            if len(values) != len(fields):
-                raise InputError(
-                    f"{len(values)} columns where #fields names {len(fields)} "
-                    "(a missing column or a cut-off line)",
-                    file=path,
-                    line=lineno,
-                )
-            record: dict[str, Any] = {}
-            for name, raw in zip(fields, values, strict=True):
-                if raw == unset:
-                    record[name] = None
-                elif raw == empty:
-                    # "(empty)" is an empty set/vector; in a string column it is an empty string.
-                    record[name] = [] if name in containers else ""
-                elif name == "answers" or name == "service":
-                    record[name] = [_unescape(v) for v in raw.split(set_sep)]
+            report.lines += 1
+            text = line.lstrip() if first else line
+            first = False
+            if tsv is not None:
+                if text.startswith("#"):
+                    tsv.directive(text, lineno, logs)
+                    continue
+                record = tsv.record(text, lineno)
+                spec = tsv.spec
+            else:
+                record = ecs.flatten(json_object(path, lineno, text))
+                path_name = record.get("_path")
+                if path_name is not None and not isinstance(path_name, str):
+                    raise InputError(
+                        "bad value", file=path, line=lineno, field="_path", expected="a log name"
+                    )
+                for key in _META:
+                    record.pop(key, None)
+                if path_name:
+                    spec = logs.spec(path_name, set(record))
                 else:
-                    record[name] = _unescape(raw)
-        else:
-            record = ecs.flatten(json_object(path, lineno, text))
-            line_kind = zeek_kind(record.get("_path"), set(record))
-            if line_kind is None:
-                raise InputError("not a Zeek conn or dns record", file=path, line=lineno)
-            kind = line_kind
-            for need in _REQUIRED:
-                if need not in record:
-                    raise InputError("missing Zeek field", file=path, line=lineno, field=need)
-        event = complete(_event(kind, record, path, lineno), directions, labels)
-        event = identified(event, _doc_id(kind, record, event))
-        yield event
-        if kind == "conn":
-            auth = auth_event(event)
-            if auth is not None:
-                yield derived(event, "auth", auth)
+                    file_spec = file_spec or logs.spec(None, set(record))
+                    spec = file_spec
+                if isinstance(spec, LogSpec) and spec.name in ("conn", "dns"):
+                    for need in _REQUIRED:
+                        if need not in record:
+                            raise InputError("missing Zeek field", file=path, line=lineno, field=need)
+            if spec is None:
+                raise InputError("data line before the #fields header", file=path, line=lineno)
+            if isinstance(spec, str) or (spec.name not in LOGS and record.get("ts") is None):
+                # the sensor's configuration, or an unknown log without a time: nothing to index
+                skipped[spec if isinstance(spec, str) else spec.name] += 1
+                report.skipped += 1
+                continue
+            event = complete(map_record(spec, record, Where(path, lineno)), directions, labels)
+            event = identified(event, _doc_id(spec, record, event))
+            yield event
+            if spec.name == "conn":
+                auth = auth_event(event)
+                if auth is not None:
+                    yield derived(event, "auth", auth)
+    finally:
+        for name, count in sorted(skipped.items()):
+            report.warn(f"{path}: skipped {count} {name} record(s): sensor bookkeeping, not traffic")
+
+
+def _doc_id(spec: LogSpec, record: dict[str, Any], event: dict[str, Any]) -> str:
+    """The document id from the Zeek record's identity (see :mod:`.identity`).
+
+    conn and dns keep the ids of earlier sectool versions (their constants stay ``zeek.conn`` /
+    ``zeek.dns``); the other logs: dataset + uid (or file id) + time + the fields that tell apart
+    the records of one connection; a record with no identity: the hash of the record.
+    """
+    uid = record.get("uid")
+    if spec.name == "conn":
+        return source_id("zeek.conn", uid) if uid else raw_record_id("zeek.conn", record)
+    if spec.name == "dns":
+        if not uid:
+            return raw_record_id("zeek.dns", record)
+        query = record.get("query")
+        return source_id(
+            "zeek.dns",
+            uid,
+            event.get("dns.id"),
+            None if query is None else str(query),
+            time_ns(event["@timestamp"]),
+        )
+    anchor = uid or record.get("fuid") or record.get("id") or record.get("uids")
+    if not anchor or isinstance(anchor, dict):
+        return raw_record_id(spec.dataset, record)
+    parts = [free_value(record.get(name)) for name in spec.id_fields]
+    return source_id(
+        spec.dataset,
+        str(anchor),
+        time_ns(event["@timestamp"]),
+        *(None if p is None else str(p) for p in parts),
+    )
