@@ -1,9 +1,15 @@
-"""Suricata EVE JSON: ``flow``, ``dns`` (EVE formats v1, v2 and v3) and ``alert`` records,
-mapped as the Filebeat Suricata module maps them. Other event types (``stats``, ``http``,
-``tls``, ...) are counted as skipped.
+"""Suricata EVE JSON: every event type, mapped as the Elastic Suricata integration maps it.
 
-Damage: a line that is not JSON (or not an object, or has a bad value) stops the read with
-:class:`InputError` naming the line; the records before it have been yielded.
+Every record becomes one event (``event.dataset: suricata.eve``, ``event.module: suricata``):
+the fields all records share (time, addresses, ports, transport, community id, sensor) here,
+what each ``event_type`` adds in :mod:`.eve_types` and :mod:`.eve_app`, and every field that
+has no ECS home under ``suricata.eve.<path>`` (:mod:`.eve_flat`). An event type sectool does not
+know is kept the same way (shared fields + ``suricata.eve.<type>.*``) and reported once per type
+in the :class:`ReadReport`. ``flow`` records also feed the SSH/RDP authentication heuristic.
+
+Damage: a line that is not JSON (or not an object, or nested too deeply, or has a bad value)
+stops the read with :class:`InputError` naming the line and field; the records before it have
+been yielded.
 """
 
 from __future__ import annotations
@@ -13,11 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from sectool.errors import InputError
-from sectool.traffic.flows import ACK, FIN, RST, SYN, Flow, conn_state
 from sectool.traffic.readers.common import complete, json_object, lines, packed
 from sectool.traffic.readers.community_id import community_id
 from sectool.traffic.readers.conn import auth_event
-from sectool.traffic.readers.dns import question_fields
+from sectool.traffic.readers.eve_app import map_http, map_tls
+from sectool.traffic.readers.eve_flat import flattened
+from sectool.traffic.readers.eve_record import Source
+from sectool.traffic.readers.eve_types import APP_LAYER, KNOWN, MAPPERS, classify
 from sectool.traffic.readers.identity import derived, identified, raw_record_id, source_id
 from sectool.traffic.readers.options import DirectionClassifier, ReaderOptions, ReadReport
 from sectool.traffic.readers.values import Where
@@ -25,180 +33,101 @@ from sectool.traffic.readers.values import Where
 __all__ = ["read_eve"]
 
 _TRANSPORTS = {"TCP": "tcp", "UDP": "udp", "ICMP": "icmp", "IPV6-ICMP": "ipv6-icmp", "SCTP": "sctp"}
+#: ``app_proto`` values that name no protocol (Filebeat leaves ``network.protocol`` unset).
+_NO_PROTOCOL = frozenset({"failed", "template", "template-rust", "unknown"})
+_U64 = (1 << 64) - 1
+#: Unknown event types reported one by one; more are counted together.
+_MAX_UNKNOWN = 20
+#: Top-level EVE keys that Suricata always writes as objects: anything else is damage, also
+#: where this record's type does not read them.
+_OBJECTS = (
+    "alert", "anomaly", "dns", "engine", "ether", "fileinfo", "flow", "http", "krb5", "metadata",
+    "netflow", "smb", "ssh", "stats", "tcp", "tls",
+)  # fmt: skip
 
 
-def _flags(hexstr: Any) -> int:
-    try:
-        return int(str(hexstr), 16) if hexstr else 0
-    except ValueError:
-        return 0
-
-
-def _state(rec: dict[str, Any], transport: str | None, pkts_tc: int | None) -> str | None:
-    """A Zeek-like connection state from the TCP flags each side sent (EVE ``tcp`` object)."""
-    if transport != "tcp":
-        return "SF" if pkts_tc else "S0"
-    tcp = rec.get("tcp") or {}
-    if not isinstance(tcp, dict):
+def _mac(value: str | None) -> str | None:
+    """A MAC address in ECS form (``00-1B-21-3C-4D-5E``); other text stays as written."""
+    if not value:
         return None
-    flow = Flow(6, b"", 0, b"", 0, 0)
-    flow.oflags = _flags(tcp.get("tcp_flags_ts"))
-    flow.rflags = _flags(tcp.get("tcp_flags_tc"))
-    flow.rpkts = pkts_tc or 0
-    if not flow.oflags and not flow.rflags:  # older Suricata: only the union of flags
-        both = _flags(tcp.get("tcp_flags"))
-        flow.oflags = both & (SYN | FIN | RST | ACK)
-        flow.rflags = both & (SYN | ACK) if pkts_tc else 0
-    return conn_state(flow)
+    digits = value.replace(":", "").replace("-", "").replace(".", "")
+    if len(digits) != 12:
+        return value
+    return "-".join(digits[i : i + 2] for i in range(0, 12, 2)).upper()
 
 
-def _dns(dns: dict[str, Any], where: Where) -> dict[str, Any]:
-    event: dict[str, Any] = {"network.protocol": "dns", "event.type": "protocol"}
-    dtype = dns.get("type")
-    name = dns.get("rrname")
-    qtype = dns.get("rrtype")
-    queries = dns.get("queries")
-    if isinstance(queries, list) and queries and isinstance(queries[0], dict):  # EVE v3
-        name = queries[0].get("rrname", name)
-        qtype = queries[0].get("rrtype", qtype)
-    answers: list[str] = []
-    if isinstance(dns.get("answers"), list):  # v2/v3 detailed
-        answers = [
-            str(a["rdata"]) for a in dns["answers"] if isinstance(a, dict) and a.get("rdata") is not None
-        ]
-    elif isinstance(dns.get("grouped"), dict):  # v2/v3 grouped
-        for values in dns["grouped"].values():
-            if isinstance(values, list):
-                answers.extend(str(v if not isinstance(v, dict) else v.get("rdata", "")) for v in values)
-    elif dtype == "answer" and dns.get("rdata") is not None:  # v1: one answer record per line
-        answers = [str(dns["rdata"])]
-    event["dns.type"] = "answer" if dtype == "answer" or answers or dns.get("rcode") else "query"
-    msg_id = where.integer("dns.id", dns.get("id"), 0, 65535, "a DNS transaction id 0..65535")
-    event["dns.id"] = None if msg_id is None else str(msg_id)
-    event["dns.response_code"] = where.text("dns.rcode", dns.get("rcode"))
-    event["dns.answers.data"] = answers or None
-    name = where.text("dns.rrname", name)
-    qtype = where.text("dns.rrtype", qtype)
-    if name:
-        event.update(question_fields(name, qtype))
-    elif qtype:
-        event["dns.question.type"] = qtype
-    return event
-
-
-def _event(rec: dict[str, Any], where: Where) -> dict[str, Any] | None:
-    etype = rec.get("event_type")
-    if etype not in ("flow", "dns", "alert"):
-        return None
-    transport = _TRANSPORTS.get(str(rec.get("proto", "")).upper(), str(rec.get("proto", "")).lower() or None)
+def _common(src: Source, etype: str) -> dict[str, Any]:
+    """The fields every EVE record shares."""
+    where = src.where
+    for key in _OBJECTS:
+        src.obj(key)
+    proto = src.raw("proto")
+    if type(proto) is int:  # Suricata writes unnamed IP protocols as numbers
+        proto = str(proto)
+    proto = where.text("proto", proto) or ""
+    transport = _TRANSPORTS.get(proto.upper(), proto.lower() or None)
+    kind, category, type_ = classify(etype)
+    host = src.text("host")
+    flow_id = src.integer("flow_id", 0, _U64, "a flow id (integer)")
+    level = src.text("log_level")
     event: dict[str, Any] = {
-        "@timestamp": where.time("timestamp", rec["timestamp"]),
-        "event.kind": "event",
-        "event.category": "network",
+        "@timestamp": where.time("timestamp", src.raw("timestamp")),
+        "event.kind": kind,
+        "event.category": category,
+        "event.type": type_,
         "event.dataset": "suricata.eve",
         "event.module": "suricata",
-        "source.ip": where.ip("src_ip", rec.get("src_ip")),
-        "source.port": where.port("src_port", rec.get("src_port")),
-        "destination.ip": where.ip("dest_ip", rec.get("dest_ip")),
-        "destination.port": where.port("dest_port", rec.get("dest_port")),
+        "source.ip": where.ip("src_ip", src.raw("src_ip")),
+        "source.port": src.port("src_port"),
+        "destination.ip": where.ip("dest_ip", src.raw("dest_ip")),
+        "destination.port": src.port("dest_port"),
         "network.transport": transport,
-        "network.community_id": rec.get("community_id"),
-        "observer.name": rec.get("host"),
-        "observer.hostname": rec.get("host"),
+        "network.community_id": src.text("community_id"),
+        "observer.name": host,
+        "observer.hostname": host,
+        "observer.vendor": "OISF",
+        "observer.product": "Suricata",
+        "observer.type": "ids",
+        "log.level": level.lower() if level else None,
+        "suricata.eve.event_type": etype,
+        "suricata.eve.flow_id": None if flow_id is None else str(flow_id),  # as Filebeat: text
     }
-    app = rec.get("app_proto")
-    if app and app != "failed":
-        event["network.protocol"] = "tls" if app == "tls" else str(app).lower()
+    src.used.add("event_type")
+    app = (src.text("app_proto") or "").lower()
+    if app and app not in _NO_PROTOCOL:
+        event["network.protocol"] = "ftp" if app == "ftp-data" else app
+    elif etype in APP_LAYER:
+        event["network.protocol"] = APP_LAYER[etype]
+    if src.obj("ether") is not None:
+        event["source.mac"] = _mac(src.text("ether.src_mac"))
+        event["destination.mac"] = _mac(src.text("ether.dest_mac"))
+    vlan = src.rec.get("vlan")  # the whole list stays under suricata.eve.vlan (QinQ: two ids)
+    if isinstance(vlan, list) and vlan and type(vlan[0]) is int:
+        event["network.vlan.id"] = str(vlan[0])
     if transport in ("icmp", "ipv6-icmp"):
-        _icmp(rec, event, where)
-    if etype == "flow":
-        flow = _flow_object(rec, where)
-        start = event["event.start"] = where.time("flow.start", flow["start"]) if flow.get("start") else None
-        end = where.time("flow.end", flow["end"]) if flow.get("end") else None
-        start = start or event["@timestamp"]
-        event.update(_counters(flow, where))
-        event.update(
-            {
-                "@timestamp": start,
-                "event.type": "connection",
-                "event.start": start,
-                "event.end": end,
-                "event.duration": int((end - start).total_seconds() * 1_000_000) * 1000 if end else None,
-                "sectool.connection.state": _state(rec, transport, event.get("destination.packets")),
-            }
-        )
-    elif etype == "dns":
-        dns = rec.get("dns")
-        if not isinstance(dns, dict):
-            raise where.fail("dns", dns, "a JSON object", "dns record without a 'dns' object")
-        event.update(_dns(dns, where))
-    else:
-        event.update(_alert(rec, where))
+        _icmp(src, event)
     return event
 
 
-def _flow_object(rec: dict[str, Any], where: Where) -> dict[str, Any]:
-    flow = rec.get("flow") or {}
-    if not isinstance(flow, dict):
-        raise where.fail("flow", flow, "a JSON object")
-    return flow
-
-
-def _counters(flow: dict[str, Any], where: Where) -> dict[str, Any]:
-    """Byte and packet counters of an EVE ``flow`` object (flow records and alerts)."""
-    return {
-        "source.bytes": where.count("flow.bytes_toserver", flow.get("bytes_toserver")),
-        "destination.bytes": where.count("flow.bytes_toclient", flow.get("bytes_toclient")),
-        "source.packets": where.count("flow.pkts_toserver", flow.get("pkts_toserver")),
-        "destination.packets": where.count("flow.pkts_toclient", flow.get("pkts_toclient")),
-    }
-
-
-def _icmp(rec: dict[str, Any], event: dict[str, Any], where: Where) -> None:
+def _icmp(src: Source, event: dict[str, Any]) -> None:
     """ICMP: EVE carries ``icmp_type``/``icmp_code``, not ports; the community id hashes them in
     the ports' place (Community ID spec), so it is computed here when the record has none."""
-    itype = where.integer("icmp_type", rec.get("icmp_type"), 0, 255, "an ICMP type 0..255")
-    code = where.integer("icmp_code", rec.get("icmp_code"), 0, 255, "an ICMP code 0..255")
-    src, dst = event.get("source.ip"), event.get("destination.ip")
-    if event.get("network.community_id") is None and itype is not None and src and dst:
-        proto = 58 if ":" in src or event["network.transport"] == "ipv6-icmp" else 1
-        event["network.community_id"] = community_id(proto, packed(src), packed(dst), itype, code or 0)
+    itype = src.integer("icmp_type", 0, 255, "an ICMP type 0..255")
+    code = src.integer("icmp_code", 0, 255, "an ICMP code 0..255")
+    event["sectool.icmp.type"], event["sectool.icmp.code"] = itype, code
+    source, dest = event.get("source.ip"), event.get("destination.ip")
+    if event.get("network.community_id") is None and itype is not None and source and dest:
+        proto = 58 if ":" in source or event["network.transport"] == "ipv6-icmp" else 1
+        event["network.community_id"] = community_id(proto, packed(source), packed(dest), itype, code or 0)
 
 
-def _alert(rec: dict[str, Any], where: Where) -> dict[str, Any]:
-    """An alert as Filebeat's Suricata module maps it (as far as sectool's scalar
-    ``event.category`` allows: ``intrusion_detection``, the more specific of Filebeat's
-    ``[network, intrusion_detection]``); the alert's flow counters are kept."""
-    alert = rec.get("alert")
-    if not isinstance(alert, dict):
-        raise where.fail("alert", alert, "a JSON object", "alert record without an 'alert' object")
-    action = alert.get("action")
-    if action is not None and action not in ("allowed", "blocked"):
-        raise where.fail("alert.action", action, "'allowed' or 'blocked'")
-    flow = _flow_object(rec, where)
-    sid = where.count("alert.signature_id", alert.get("signature_id"))
-    event: dict[str, Any] = {
-        "event.kind": "alert",
-        "event.category": "intrusion_detection",
-        "event.type": {"allowed": "allowed", "blocked": "denied"}.get(action or "", "info"),
-        "event.start": where.time("flow.start", flow["start"]) if flow.get("start") else None,
-        "rule.id": None if sid is None else str(sid),
-        "rule.name": alert.get("signature"),
-        "rule.category": alert.get("category"),
-        "event.severity": where.count("alert.severity", alert.get("severity")),
-    }
-    event.update(_counters(flow, where))
-    return event
-
-
-def _doc_id(rec: dict[str, Any]) -> str:
+def _doc_id(rec: dict[str, Any], etype: str) -> str:
     """The document id from the EVE record's identity (see :mod:`.identity`)."""
     flow_id = rec.get("flow_id")
     if flow_id is None:
         return raw_record_id("suricata.eve", rec)
-    etype = rec["event_type"]
-    # The timestamp as the sensor wrote it: exact, and the same on every read of the file.
-    parts: list[Any] = ["suricata.eve", str(flow_id), etype, str(rec["timestamp"])]
+    # The timestamp and type as the sensor wrote them: exact, and the same on every read.
+    parts: list[Any] = ["suricata.eve", str(flow_id), rec["event_type"], str(rec["timestamp"])]
     if etype == "dns":
         dns = rec["dns"]
         parts += [dns.get(k) for k in ("type", "id", "tx_id", "rrname", "rrtype")]
@@ -207,7 +136,40 @@ def _doc_id(rec: dict[str, Any]) -> str:
     elif etype == "alert":
         alert = rec["alert"]
         parts += [alert.get(k) for k in ("gid", "signature_id", "rev")]
+    elif etype != "flow":
+        # Other types (ids not pinned before 2026-03): the transaction, and what tells apart
+        # several records of one packet (anomalies) or of one transaction (files).
+        parts.append(rec.get("tx_id"))
+        sub = rec.get(etype)
+        if etype == "anomaly" and isinstance(sub, dict):
+            parts += [sub.get(k) for k in ("type", "event", "layer")]
+        elif etype == "fileinfo" and isinstance(sub, dict):
+            parts += [sub.get(k) for k in ("file_id", "filename", "tx_id")]
     return source_id(*parts)
+
+
+def _event_type(rec: dict[str, Any], where: Where) -> str:
+    etype = rec["event_type"]
+    if not isinstance(etype, str) or not etype.strip():
+        raise where.fail("event_type", etype, "an event type name (text)")
+    return etype.strip().lower()
+
+
+def eve_event(rec: dict[str, Any], where: Where) -> tuple[dict[str, Any], str]:
+    """The flat ECS event of one parsed EVE record (before labels) and its document id."""
+    etype = _event_type(rec, where)
+    src = Source(rec, where)
+    event = _common(src, etype)
+    mapper = MAPPERS.get(etype)
+    if mapper is not None:
+        mapper(src, event)
+    map_http(src, event, etype)
+    map_tls(src, event)
+    related = [ip for ip in (event.get("source.ip"), event.get("destination.ip")) if ip]
+    if related:
+        event["related.ip"] = list(dict.fromkeys(related))
+    event.update(flattened(where, rec, src.used))
+    return event, _doc_id(rec, etype)
 
 
 def read_eve(
@@ -215,19 +177,31 @@ def read_eve(
 ) -> Iterator[dict[str, Any]]:
     """Events of a Suricata EVE JSON file."""
     directions = DirectionClassifier(options.internal)
-    for lineno, text in lines(path, report=report):
-        report.lines += 1
-        rec = json_object(path, lineno, text, what="an EVE line")
-        if "timestamp" not in rec or "event_type" not in rec:
-            raise InputError("not an EVE record (no timestamp or event_type)", file=path, line=lineno)
-        event = _event(rec, Where(path, lineno))
-        if event is None:
-            report.skipped += 1
-            continue
-        doc_id = _doc_id(rec)
-        event = identified(complete(event, directions, labels), doc_id)
-        yield event
-        if event.get("event.type") == "connection":
-            auth = auth_event(event)
-            if auth is not None:
-                yield derived(event, "auth", auth)
+    unknown: dict[str, list[int]] = {}  # type -> [count, first line]
+    try:
+        for lineno, text in lines(path, report=report):
+            report.lines += 1
+            rec = json_object(path, lineno, text, what="an EVE line")
+            if "timestamp" not in rec or "event_type" not in rec:
+                raise InputError("not an EVE record (no timestamp or event_type)", file=path, line=lineno)
+            raw, doc_id = eve_event(rec, Where(path, lineno))
+            etype = raw["suricata.eve.event_type"]
+            if etype not in KNOWN:
+                if etype not in unknown and len(unknown) >= _MAX_UNKNOWN:
+                    etype = ""  # bounded: a hostile file may name a new type on every line
+                unknown.setdefault(etype, [0, lineno])[0] += 1
+            event = identified(complete(raw, directions, labels), doc_id)
+            yield event
+            if event.get("event.type") == "connection" and etype == "flow":
+                auth = auth_event(event)
+                if auth is not None:
+                    yield derived(event, "auth", auth)
+    finally:
+        for etype, (count, first) in unknown.items():
+            if not etype:
+                report.warn(f"{path}: {count} events of further unknown EVE types (first on line {first})")
+                continue
+            report.warn(
+                f"{path}: {count} events of unknown EVE type {etype!r} (first on line {first}) were kept"
+                f" as generic events, their fields under suricata.eve.{etype}.*"
+            )
