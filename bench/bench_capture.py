@@ -12,8 +12,12 @@ after the imports. ``rdpcap`` materialises every packet and is slow, so it runs 
     .venv/bin/python bench/bench_capture.py --profile       # also a pyinstrument profile of sectool on 1x
     .venv/bin/python bench/bench_capture.py --smoke         # tiny sizes, for the test suite
 
-Goals (issue 7): sectool >= 50x rdpcap's packets/s, >= 0.5x the bytes-only read, peak memory
-flat from 1x to 16x.
+The 1x capture is also read with its TCP payloads filled in (``_payloads.with_payloads``: TLS,
+HTTP and SSH openers by port, zeros elsewhere), so that protocol identification and extraction
+are timed too (``sectool+payloads``, against ``rdpcap`` on the same file).
+
+Goals (issue 7): sectool >= 50x rdpcap's packets/s (with and without payloads), >= 0.5x the
+bytes-only read, peak memory flat from 1x to 16x.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _common as c
+from _payloads import with_payloads
 
 SCRIPT = Path(__file__).resolve()
 DEFAULT_WORKDIR = Path("/var/tmp/sectool-bench/captures")
@@ -206,6 +211,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             dst = workdir / f"{base.stem}-first{k * n1}.pcap"
             prefix_capture(base, dst, k * n1)
             captures[k] = dst
+        # The same 1x capture with its TCP payloads: protocol identification and extraction at work.
+        payloads = with_payloads(captures[1], workdir / f"{base.stem}-first{n1}-payloads.pcap")
 
         results: dict[str, dict[str, Any]] = {}
         for k in SCALES:
@@ -215,6 +222,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 # Repeats (best of) for the ratios at 1x; the larger sizes are about memory.
                 runs = repeats if k == 1 and reader != "rdpcap" else 1
                 results[f"{reader}@{k}x"] = measure(reader, captures[k], runs)
+        for reader in ("sectool", "rdpcap"):
+            results[f"{reader}+payloads@1x"] = measure(
+                reader, payloads, repeats if reader == "sectool" else 1
+            )
 
         rows = []
         for key, r in results.items():
@@ -249,11 +260,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         vs_raw = c.ratio(s1["pps"], raw1["pps"])
         cpu_rdpcap = c.ratio(s1["pps_cpu"], rd1["pps_cpu"])
         cpu_raw = c.ratio(s1["pps_cpu"], raw1["pps_cpu"])
+        sp1, rdp1 = results["sectool+payloads@1x"], results["rdpcap+payloads@1x"]
+        vs_rdpcap_payloads = c.ratio(sp1["pps"], rdp1["pps"])
+        cpu_rdpcap_payloads = c.ratio(sp1["pps_cpu"], rdp1["pps_cpu"])
         w1, w16 = max(s1["work_mib"], 0.0), max(results["sectool@16x"]["work_mib"], 0.0)
         flat = w16 <= FLAT_FACTOR * w1 + FLAT_SLACK_MIB
         print(
             f"sectool / rdpcap     : {vs_rdpcap:8.1f}x wall, {cpu_rdpcap:8.1f}x CPU   "
             f"(goal >= 50x: {c.verdict(vs_rdpcap >= 50)})"
+        )
+        print(
+            f"with payloads        : {vs_rdpcap_payloads:8.1f}x wall, {cpu_rdpcap_payloads:8.1f}x CPU   "
+            f"(goal >= 50x: {c.verdict(vs_rdpcap_payloads >= 50)}; protocol identification at work)"
         )
         print(
             f"sectool / bytes-only : {vs_raw:8.2f}x wall, {cpu_raw:8.2f}x CPU   "
@@ -277,6 +295,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "sectool_vs_raw": vs_raw,
                 "sectool_vs_rdpcap_cpu": cpu_rdpcap,
                 "sectool_vs_raw_cpu": cpu_raw,
+                "sectool_vs_rdpcap_payloads": vs_rdpcap_payloads,
+                "sectool_vs_rdpcap_payloads_cpu": cpu_rdpcap_payloads,
             },
             "memory_flat": flat,
         }

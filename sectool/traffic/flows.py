@@ -20,12 +20,15 @@ from __future__ import annotations
 
 import heapq
 
-__all__ = ["ACK", "FIN", "RST", "SYN", "Flow", "FlowTable", "conn_state"]
+__all__ = ["ACK", "DPI_DONE", "FIN", "RST", "SYN", "Flow", "FlowTable", "conn_state"]
 
 FIN = 0x01
 SYN = 0x02
 RST = 0x04
 ACK = 0x10
+
+#: :attr:`Flow.dpi` of a flow whose payload is no longer inspected.
+DPI_DONE = False
 
 _TCP = 6
 _ICMP = 1
@@ -37,6 +40,7 @@ class Flow:
 
     __slots__ = (
         "closing",
+        "dpi",
         "first",
         "last",
         "obytes",
@@ -50,6 +54,7 @@ class Flow:
         "rflags",
         "rpkts",
         "rport",
+        "service",
     )
 
     def __init__(self, proto: int, orig: bytes, oport: int, resp: bytes, rport: int, ts: int) -> None:
@@ -67,11 +72,18 @@ class Flow:
         self.oflags = 0
         self.rflags = 0
         self.closing: int | None = None
+        #: Application protocol identified from the payload (``network.protocol``), else ``None``.
+        self.service: str | None = None
+        #: Payload inspection state (:mod:`sectool.traffic.readers.dpi`): ``None`` before the
+        #: first payload, then the flow's inspector, or :data:`DPI_DONE` when inspection ended.
+        self.dpi: object = None
 
     def copy(self) -> Flow:
+        """A snapshot for an active-timeout export; the inspector stays with the live flow."""
         other = Flow(self.proto, self.orig, self.oport, self.resp, self.rport, self.last)
         for name in Flow.__slots__:
             setattr(other, name, getattr(self, name))
+        other.dpi = DPI_DONE
         return other
 
     @property
@@ -137,8 +149,12 @@ class FlowTable:
 
     def add(
         self, ts: int, proto: int, src: bytes, sport: int, dst: bytes, dport: int, flags: int, size: int
-    ) -> None:
-        """Account one packet (``flags``: TCP flags, 0 otherwise; ``size``: IP bytes)."""
+    ) -> Flow:
+        """Account one packet (``flags``: TCP flags, 0 otherwise; ``size``: IP bytes).
+
+        Returns:
+            The flow the packet belongs to (for payload inspection).
+        """
         if ts >= self._next_due:
             self.expire(ts)  # first, so that a packet after an idle gap starts a new flow
         icmp = proto in (_ICMP, _ICMP6)
@@ -180,6 +196,7 @@ class FlowTable:
         ):
             flow.closing = ts
             self._arm(ts + self.linger, key, flow)
+        return flow
 
     def _arm(self, due: int, key: tuple[int, bytes, int, bytes, int], flow: Flow) -> None:
         self._seq += 1

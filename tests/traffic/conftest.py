@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess  # nosec B404  (tshark, with an argument list and a timeout)
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -121,6 +124,94 @@ def sample_packets(sample_flows: list[SampleFlow]) -> list[Any]:
     """The packets of :func:`sample_flows` in time order."""
     pkts = [p for f in sample_flows for p in f.packets]
     return sorted(pkts, key=lambda p: p.time)
+
+
+# --------------------------------------------------------------------------- captures: payloads
+
+
+def _tcp_exchange(
+    client: str, cport: int, server: str, sport: int, messages: list[tuple[bool, bytes]], t0: Decimal
+) -> list[Any]:
+    """Handshake, the messages (True: from the client) with consistent sequence numbers, close."""
+    from scapy.layers.inet import IP, TCP
+    from scapy.layers.inet6 import IPv6
+    from scapy.layers.l2 import Ether
+
+    seq = {True: 1000, False: 5000}
+    out: list[Any] = []
+
+    def send(from_client: bool, flags: str, payload: bytes = b"") -> None:
+        src, dst, sp, dp = (client, server, cport, sport) if from_client else (server, client, sport, cport)
+        layer = (IPv6 if ":" in src else IP)(src=src, dst=dst) / TCP(
+            sport=sp, dport=dp, flags=flags, seq=seq[from_client], ack=seq[not from_client]
+        )
+        pkt = Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02") / (
+            layer / payload if payload else layer
+        )
+        pkt.time = t0 + Decimal(len(out)) / 1000
+        out.append(pkt)
+        seq[from_client] += len(payload) + (1 if "S" in flags or "F" in flags else 0)
+
+    send(True, "S")
+    send(False, "SA")
+    send(True, "A")
+    for from_client, payload in messages:
+        send(from_client, "PA", payload)
+    send(True, "FA")
+    send(False, "FA")
+    send(True, "A")
+    return out
+
+
+@pytest.fixture(scope="session")
+def tcp_exchange() -> Any:
+    """Builds a TCP conversation with payloads: ``tcp_exchange(client, cport, server, sport,
+    [(from_client, payload), ...], t0)`` -> scapy packets (handshake, messages, close)."""
+    return _tcp_exchange
+
+
+@pytest.fixture(scope="session")
+def tshark() -> Callable[..., list[list[str]]]:
+    """Runs tshark (the independent oracle of the capture reader).
+
+    ``tshark(path, fields, display_filter=None, options=(), aggregator=",")`` -> one list of field
+    values per packet (``aggregator`` joins the values of a field that occurs more than once).
+    Missing tshark is a failure: scripts/install-system-deps installs it.
+    """
+    exe = shutil.which("tshark")
+    if exe is None:
+        pytest.fail("tshark is missing: run scripts/install-system-deps (Debian package tshark)")
+
+    def run(
+        path: Path,
+        fields: Sequence[str],
+        display_filter: str | None = None,
+        options: Sequence[str] = (),
+        aggregator: str = ",",
+    ) -> list[list[str]]:
+        args = [
+            exe,
+            "-n",
+            "-r",
+            str(path),
+            "-T",
+            "fields",
+            "-E",
+            "occurrence=a",
+            "-E",
+            f"aggregator={aggregator}",
+        ]
+        for name in fields:
+            args += ["-e", name]
+        if display_filter:
+            args += ["-Y", display_filter]
+        for option in options:
+            args += ["-o", option]
+        done = subprocess.run(args, capture_output=True, text=True, timeout=300, check=True)  # nosec B603
+        # split("\n"), not splitlines(): that also splits at \x1c-\x1e, which may be the aggregator
+        return [line.split("\t") for line in done.stdout.split("\n") if line]
+
+    return run
 
 
 # --------------------------------------------------------------------------- ingest: Elasticsearch

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from sectool.traffic.flows import ACK, FIN, RST, SYN, Flow, FlowTable, conn_state
+from sectool.traffic.flows import ACK, DPI_DONE, FIN, RST, SYN, Flow, FlowTable, conn_state
 
 S = 1_000_000_000  # ns per second
 A, B = b"\x0a\x00\x00\x01", b"\x0a\x00\x00\x02"
@@ -147,3 +147,24 @@ def test_discard_drops_open_flows_and_keeps_finished_ones() -> None:
     assert table.table == {}
     table.expire(1 << 40)
     assert [f.oport for f in table.ready] == [1000]  # nothing of the dropped flows comes back
+
+
+def test_add_returns_the_flow_of_either_direction() -> None:
+    t = _table()
+    first = t.add(0, 6, A, 1000, B, 80, SYN, 60)
+    assert t.add(1, 6, B, 80, A, 1000, SYN | ACK, 60) is first
+    assert (first.service, first.dpi) == (None, None)  # nothing inspected yet
+
+
+def test_active_timeout_snapshot_keeps_the_protocol_not_the_inspector() -> None:
+    t = _table(idle=60, active=100)
+    flow = t.add(0, 6, A, 1000, B, 2222, ACK, 100)
+    flow.service = "ssh"
+    inspector = object()
+    flow.dpi = inspector
+    for i in range(10, 160, 10):
+        t.add(i * S, 6, A, 1000, B, 2222, ACK, 100)
+    (snapshot,) = t.ready  # the first 100 s, exported by the active timeout
+    assert snapshot.service == "ssh"
+    assert snapshot.dpi is DPI_DONE  # the live flow goes on inspecting, the export does not
+    assert flow.dpi is inspector

@@ -126,13 +126,23 @@ def question_fields(name: str, qtype: str | None) -> dict[str, Any]:
 
 
 class _Query:
-    __slots__ = ("id", "name", "qtype", "ts")
+    __slots__ = ("flags", "id", "name", "qclass", "qtype", "ts")
 
-    def __init__(self, ts: int, msg_id: int, name: str, qtype: str | None) -> None:
+    def __init__(
+        self,
+        ts: int,
+        msg_id: int,
+        name: str,
+        qtype: str | None,
+        qclass: str | None = None,
+        flags: tuple[str, ...] = (),
+    ) -> None:
         self.ts = ts
         self.id = msg_id
         self.name = name
         self.qtype = qtype
+        self.qclass = qclass
+        self.flags = flags
 
 
 #: (client ip, client port, server ip, server port, transport, dns id)
@@ -174,11 +184,18 @@ class DnsTracker:
             old = self._pending.pop(key, None)
             if old is not None:  # a retransmission or a reused id: the earlier one went unanswered
                 self._emit(key, old, None, old.ts)
-            self._pending[key] = _Query(ts, msg.id, msg.qname, msg.qtype)
+            self._pending[key] = _Query(ts, msg.id, msg.qname, msg.qtype, msg.qclass, msg.flags)
             return
         key = (dst, dport, src, sport, proto, msg.id)
         query = self._pending.pop(key, None)
-        response = {"name": msg.qname, "qtype": msg.qtype, "rcode": msg.rcode, "answers": msg.answers}
+        response = {
+            "name": msg.qname,
+            "qtype": msg.qtype,
+            "qclass": msg.qclass,
+            "rcode": msg.rcode,
+            "answers": msg.answers,
+            "flags": msg.flags,
+        }
         self._emit(key, query, response, query.ts if query else ts)
 
     def _expire(self, now: int) -> None:
@@ -226,9 +243,16 @@ class DnsMessage(NamedTuple):
     qname: str
     qtype: str | None
     answers: list[str]
+    #: Header flags set (``dns.header_flags``: AA TC RD RA AD CD).
+    flags: tuple[str, ...] = ()
+    #: Class of the first question (``IN``, ``CH``, ...; mDNS's unicast-response bit masked).
+    qclass: str | None = None
 
 
 _HEADER = struct.Struct("!HHHHHH").unpack_from
+#: Header flag bits and their ECS ``dns.header_flags`` names.
+_FLAGS = ((0x0400, "AA"), (0x0200, "TC"), (0x0100, "RD"), (0x0080, "RA"), (0x0020, "AD"), (0x0010, "CD"))
+_CLASSES = {1: "IN", 3: "CH", 4: "HS", 254: "NONE", 255: "ANY"}
 _RR = struct.Struct("!HHIH").unpack_from  # type, class, ttl, rdlength
 _NAME_RDATA = frozenset({2, 5, 12, 39})  # NS, CNAME, PTR, DNAME
 
@@ -303,13 +327,14 @@ def parse_message(data: bytes) -> DnsMessage:
     """
     msg_id, flags, qdcount, ancount, _ns, _ar = _HEADER(data, 0)
     pos = 12
-    qname, qtype = "", None
+    qname, qtype, qclass = "", None, None
     for i in range(qdcount):
         name, pos = _name(data, pos)
-        t = struct.unpack_from("!H", data, pos)[0]
+        t, c = struct.unpack_from("!HH", data, pos)
         pos += 4
         if i == 0:
             qname, qtype = name, QTYPES.get(t, f"TYPE{t}")
+            qclass = _CLASSES.get(c & 0x7FFF, str(c & 0x7FFF))
     answers: list[str] = []
     for _ in range(ancount):
         _rrname, pos = _name(data, pos)
@@ -320,5 +345,12 @@ def parse_message(data: bytes) -> DnsMessage:
             answers.append(value)
         pos += rdlen
     return DnsMessage(
-        msg_id, bool(flags & 0x8000), RCODES.get(flags & 0x0F, str(flags & 0x0F)), qname, qtype, answers
+        msg_id,
+        bool(flags & 0x8000),
+        RCODES.get(flags & 0x0F, str(flags & 0x0F)),
+        qname,
+        qtype,
+        answers,
+        tuple(name for bit, name in _FLAGS if flags & bit),
+        qclass,
     )

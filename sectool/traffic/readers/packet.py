@@ -35,8 +35,8 @@ LINKTYPES = frozenset(
 _VLAN = frozenset({0x8100, 0x88A8, 0x9100})
 _IPV6_EXT = frozenset({0, 43, 60, 135})  # hop-by-hop, routing, destination options, mobility
 
-#: (proto, src, dst, sport, dport, tcp_flags, ip_len, payload_start, payload_end)
-Decoded = tuple[int, bytes, bytes, int, int, int, int, int, int]
+#: (proto, src, dst, sport, dport, tcp_flags, ip_len, payload_start, payload_end, l4_start)
+Decoded = tuple[int, bytes, bytes, int, int, int, int, int, int, int]
 
 
 def decode(buf: bytes | memoryview, off: int, end: int, linktype: int) -> Decoded | None:
@@ -88,6 +88,8 @@ def decode(buf: bytes | memoryview, off: int, end: int, linktype: int) -> Decode
             return None
         if frag & 0x1FFF:
             return None  # non-first fragment: no transport header
+        if not total:  # segmentation offload (TSO): the capture holds the length the NIC fills in
+            total = end - off
         ip_len = total
         l4 = off + (vihl & 0x0F) * 4
         l4_end = min(end, off + total)
@@ -95,6 +97,8 @@ def decode(buf: bytes | memoryview, off: int, end: int, linktype: int) -> Decode
         if end - off < 40:
             return None
         plen, proto, src, dst = _IP6(buf, off)
+        if not plen:  # segmentation offload, or a jumbogram (RFC 2675): the captured length
+            plen = end - off - 40
         ip_len = plen + 40
         l4 = off + 40
         l4_end = min(end, l4 + plen)
@@ -120,14 +124,14 @@ def decode(buf: bytes | memoryview, off: int, end: int, linktype: int) -> Decode
             return None
         sport, dport = _PORTS(buf, l4)
         data = l4 + (buf[l4 + 12] >> 4) * 4
-        return (6, src, dst, sport, dport, buf[l4 + 13], ip_len, data, l4_end)
+        return (6, src, dst, sport, dport, buf[l4 + 13], ip_len, data, l4_end, l4)
     if proto == 17:
         if l4_end - l4 < 8:
             return None
         sport, dport = _PORTS(buf, l4)
-        return (17, src, dst, sport, dport, 0, ip_len, l4 + 8, l4_end)
+        return (17, src, dst, sport, dport, 0, ip_len, l4 + 8, l4_end, l4)
     if proto == 1 or proto == 58:
         if l4_end - l4 < 2:
             return None
-        return (proto, src, dst, buf[l4], buf[l4 + 1], 0, ip_len, l4_end, l4_end)
-    return (proto, src, dst, 0, 0, 0, ip_len, l4_end, l4_end)
+        return (proto, src, dst, buf[l4], buf[l4 + 1], 0, ip_len, l4_end, l4_end, l4)
+    return (proto, src, dst, 0, 0, 0, ip_len, l4_end, l4_end, l4)

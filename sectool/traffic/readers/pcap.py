@@ -1,4 +1,9 @@
-"""pcap and pcapng captures -> connection, DNS and authentication events.
+"""pcap and pcapng captures -> connection, DNS, protocol (TLS, HTTP, SSH, Kerberos), ARP and
+authentication events.
+
+Packets fold into flows (:mod:`sectool.traffic.flows`); the payload of each flow's first packets
+identifies its protocol and feeds the extractors (:mod:`.dpi`); DNS ports go to the DNS decoder
+(:mod:`.dns`), ARP frames to :mod:`.arp`; :mod:`.capture_events` shapes the events.
 
 scapy's raw readers (``RawPcapReader``, which hands pcapng files to ``RawPcapNgReader``) open
 the file (plain or gzip), recognise the format and parse the file header. The records after
@@ -12,22 +17,28 @@ incomplete and are dropped, not exported half-counted (their number is in the er
 :attr:`ReadReport.incomplete`), so that the repaired file later adds them whole under the same
 ids. Then :class:`InputError` names the byte offset. Unknown pcapng block types are not damage:
 the pcapng specification tells readers to skip them, so sectool skips them with a warning in
-the :class:`ReadReport`.
+the :class:`ReadReport`. So is a pcapng packet whose timestamp lies past what sectool keeps
+(``common.TIME_RANGE``: the local store's nanosecond timestamps end in 2262; a date ends in 9999):
+the block structure around it is sound, so it is skipped and counted in one warning. A damaged
+gzip stream is damage like a truncated record: :class:`InputError` after the valid prefix.
 """
 
 from __future__ import annotations
 
+import gzip
 import struct
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sectool.errors import InputError
-from sectool.traffic.flows import FlowTable
-from sectool.traffic.readers.community_id import community_id
-from sectool.traffic.readers.conn import TRANSPORTS, _ip, auth_event, flow_event, ns_to_datetime
-from sectool.traffic.readers.dns import DnsTracker, question_fields
-from sectool.traffic.readers.identity import derived, identified, source_id
+from sectool.traffic.flows import DPI_DONE, Flow, FlowTable
+from sectool.traffic.readers.arp import ArpTracker, parse_frame
+from sectool.traffic.readers.capture_events import dns_event, flow_events, protocol_event
+from sectool.traffic.readers.common import TIME_RANGE
+from sectool.traffic.readers.dns import DnsTracker
+from sectool.traffic.readers.dpi import Inspector
 from sectool.traffic.readers.options import DirectionClassifier, ReaderOptions, ReadReport
 from sectool.traffic.readers.packet import LINKTYPES, decode
 
@@ -44,10 +55,17 @@ _SHB = 0x0A0D0D0A
 #: Ethernet + IPv4 (no options) + ports: ethertype, ver/ihl, total length, fragment field,
 #: protocol, source, destination, source port, destination port.
 _ETH_IP4 = struct.Struct("!12xHBxH2xHxB2x4s4sHH").unpack_from
+_SEQ = struct.Struct("!I").unpack_from
+#: UDP ports of protocols in DNS's wire format: mDNS (RFC 6762) and LLMNR (RFC 4795).
+_MDNS = frozenset({5353, 5355})
+#: Link types whose frames may carry ARP (Ethernet, Linux cooked v1 and v2).
+_ARP_LINKS = frozenset({1, 113, 276})
+#: The first instant (ns since the epoch) past the timestamps sectool keeps (``TIME_RANGE``).
+_MAX_NS = int(TIME_RANGE[1].timestamp()) * 1_000_000_000
 
 
 class _Folder:
-    """Turns decoded packets into events (flows, DNS transactions, auth heuristic)."""
+    """Turns decoded packets into events (flows, DNS transactions, protocol records, ARP)."""
 
     def __init__(self, options: ReaderOptions, labels: dict[str, Any], report: ReadReport) -> None:
         self.flows = FlowTable(
@@ -60,8 +78,12 @@ class _Folder:
         self.report = report
         self.events: list[dict[str, Any]] = []
         self.dns = DnsTracker(self._dns_event)
+        self.arp = ArpTracker(labels, lambda event: self.events.append(event))
         self.skipped = 0
         self.last_ts = 0
+        #: Packets skipped for a timestamp past ``TIME_RANGE``, and the byte offset of the first.
+        self.late = 0
+        self.late_at = -1
         self._bad_links: set[int] = set()
 
     def packet(self, buf: bytes, off: int, end: int, linktype: int, ts: int) -> None:
@@ -79,68 +101,89 @@ class _Folder:
                 else:
                     flags = 0
                     pstart = off + 42
-                self.flows.add(ts, proto, src, sport, dst, dport, flags, total)
-                if sport == 53 or dport == 53:
+                if not total:  # segmentation offload: the NIC fills the length in (as Wireshark)
+                    total = end - off - 14
+                flow = self.flows.add(ts, proto, src, sport, dst, dport, flags, total)
+                if end > pstart:  # bytes after the headers (a payload, or Ethernet padding)
                     pend = min(end, off + 14 + total)
-                    if pend > pstart:
-                        self.dns.packet(ts, proto, src, sport, dst, dport, bytes(buf[pstart:pend]))
+                    if pend <= pstart:
+                        return
+                    if sport == 53 or dport == 53 or (proto == 17 and (sport in _MDNS or dport in _MDNS)):
+                        self._dns_packet(flow, ts, proto, src, sport, dst, dport, bytes(buf[pstart:pend]))
+                    elif flow.dpi is not DPI_DONE:
+                        self._inspect(flow, ts, proto, src, sport, buf, pstart, pend, off + 34)
                 return
         d = decode(buf, off, end, linktype)
         if d is None:
+            if linktype in _ARP_LINKS:
+                arp = parse_frame(buf, off, end, linktype)
+                if arp is not None:
+                    self.arp.packet(ts, arp)
+                    return
             self.skipped += 1
             if linktype not in LINKTYPES and linktype not in self._bad_links:
                 self._bad_links.add(linktype)
                 self.report.warn(f"link type {linktype} is not supported; its packets are skipped")
             return
-        proto, src, dst, sport, dport, flags, size, pstart, pend = d
-        self.flows.add(ts, proto, src, sport, dst, dport, flags, size)
-        if (sport == 53 or dport == 53) and (proto == 17 or proto == 6) and pend > pstart:
-            self.dns.packet(ts, proto, src, sport, dst, dport, bytes(buf[pstart:pend]))
+        proto, src, dst, sport, dport, flags, size, pstart, pend, l4 = d
+        flow = self.flows.add(ts, proto, src, sport, dst, dport, flags, size)
+        if (proto == 17 or proto == 6) and pend > pstart:
+            if sport == 53 or dport == 53 or (proto == 17 and (sport in _MDNS or dport in _MDNS)):
+                self._dns_packet(flow, ts, proto, src, sport, dst, dport, bytes(buf[pstart:pend]))
+            elif flow.dpi is not DPI_DONE:
+                self._inspect(flow, ts, proto, src, sport, buf, pstart, pend, l4)
+
+    def _dns_packet(
+        self, flow: Flow, ts: int, proto: int, src: bytes, sport: int, dst: bytes, dport: int, data: bytes
+    ) -> None:
+        errors = self.dns.errors
+        self.dns.packet(ts, proto, src, sport, dst, dport, data)
+        flow.dpi = DPI_DONE  # DNS ports go to the DNS decoder, not to identification
+        if self.dns.errors == errors and flow.service is None:
+            flow.service = "dns"
+
+    def _inspect(
+        self,
+        flow: Flow,
+        ts: int,
+        proto: int,
+        src: bytes,
+        sport: int,
+        buf: bytes,
+        start: int,
+        end: int,
+        l4: int,
+    ) -> None:
+        dpi = flow.dpi
+        if dpi is None:
+            dpi = flow.dpi = Inspector(proto == 6, self._protocol, self._dns_datagram)
+        seq = _SEQ(buf, l4 + 4)[0] if proto == 6 else 0
+        cast(Inspector, dpi).feed(
+            flow, src == flow.orig and sport == flow.oport, ts, seq, bytes(buf[start:end])
+        )
+
+    def _protocol(self, flow: Flow, ts: int, dataset: str, number: int, fields: dict[str, Any]) -> None:
+        self.events.append(protocol_event(flow, ts, dataset, number, fields, self.directions, self.labels))
+
+    def _dns_datagram(self, flow: Flow, from_orig: bool, ts: int, data: bytes) -> None:
+        if from_orig:
+            self.dns.packet(ts, flow.proto, flow.orig, flow.oport, flow.resp, flow.rport, data)
+        else:
+            self.dns.packet(ts, flow.proto, flow.resp, flow.rport, flow.orig, flow.oport, data)
 
     def _dns_event(self, key: Any, query: Any, response: dict[str, Any] | None, ts: int) -> None:
-        client, cport, server, sport, proto, msg_id = key
-        src, dst = _ip(client), _ip(server)
-        name = query.name if query is not None else (response or {}).get("name", "")
-        qtype = query.qtype if query is not None else (response or {}).get("qtype")
-        event: dict[str, Any] = {
-            "@timestamp": ns_to_datetime(ts),
-            "event.kind": "event",
-            "event.category": "network",
-            "event.type": "protocol",
-            "event.dataset": "sectool.dns",
-            "event.module": "sectool",
-            "source.ip": src,
-            "source.port": cport,
-            "destination.ip": dst,
-            "destination.port": sport,
-            "network.transport": TRANSPORTS[proto],
-            "network.type": "ipv4" if len(client) == 4 else "ipv6",
-            "network.protocol": "dns",
-            "network.direction": self.directions.direction(src, dst),
-            "network.community_id": community_id(proto, client, server, cport, sport),
-            "dns.id": str(msg_id),
-            "dns.type": "answer" if response is not None else "query",
-            **question_fields(name, qtype),
-        }
-        if response is not None:
-            event["dns.response_code"] = response["rcode"]
-            event["dns.answers.data"] = response["answers"] or None
-        event.update(self.labels)
-        doc_id = source_id("sectool.dns", event["network.community_id"], ts, msg_id)
-        self.events.append(identified(event, doc_id))
+        self.events.append(dns_event(key, query, response, ts, self.directions, self.labels))
 
     def drain(self, final: bool = False) -> list[dict[str, Any]]:
         if final:
             self.flows.flush()
             self.dns.flush()
+            self.arp.flush()
         for flow in self.flows.ready:
-            first = flow.first if flow.first is not None else flow.last
-            plain = flow_event(flow, self.directions, self.labels)
-            conn = identified(plain, source_id("sectool.flow", plain["network.community_id"], first))
-            self.events.append(conn)
-            auth = auth_event(conn)
-            if auth is not None:
-                self.events.append(derived(conn, "auth", auth))
+            dpi = flow.dpi
+            if isinstance(dpi, Inspector):
+                dpi.finish(flow)  # its protocol records (partial ones too) come before the flow
+            self.events.extend(flow_events(flow, self.directions, self.labels))
         self.flows.ready.clear()
         out, self.events = self.events, []
         return out
@@ -160,7 +203,7 @@ def read_capture(
     try:
         # Handing scapy an open file (not a name) lets sectool close it when scapy rejects it.
         reader = RawPcapReader(fh)  # type: ignore[arg-type]  # scapy accepts file objects
-    except (Scapy_Exception, OSError, EOFError) as exc:
+    except (Scapy_Exception, OSError, EOFError, zlib.error) as exc:
         fh.close()
         raise InputError(f"not a readable pcap or pcapng capture: {exc}", file=path) from exc
     folder = _Folder(options, labels, report)
@@ -178,6 +221,7 @@ def read_capture(
             # their packets may lie behind the damage. They are not exported, so that a repaired
             # file later adds them whole (same ids), instead of half-counted copies now.
             flows, queries = folder.flows.discard(), folder.dns.discard()
+            folder.arp.flush()  # an ARP packet is whole in itself
             yield from folder.drain()  # the flows that ended before the damage
             if flows or queries:
                 report.incomplete += flows
@@ -196,15 +240,54 @@ def read_capture(
         yield from folder.drain(final=True)
     finally:
         report.skipped += folder.skipped
+        if folder.late:
+            report.warn(
+                f"{path}: {folder.late} packets with a timestamp after {TIME_RANGE[1]:%Y-%m-%d} were skipped "
+                f"(the first at byte {folder.late_at})"
+            )
         if folder.dns.errors:
             report.warn(f"{folder.dns.errors} DNS packets could not be decoded and were skipped")
         reader.close()
         fh.close()
 
 
-def _refill(f: Any, buf: bytes, off: int, base: int) -> tuple[bytes, int, bool]:
-    chunk = f.read(_CHUNK)
-    return (buf[off:] + chunk if chunk else buf[off:]), base + off, not chunk
+class _Chunks:
+    """Reads the records' bytes in chunks of about :data:`_CHUNK`.
+
+    A damaged gzip stream raises in the middle of a read; the bytes decompressed before the damage
+    are still returned (``read1`` piece by piece), and the error is raised at the next refill, so
+    that the valid prefix is read first.
+    """
+
+    def __init__(self, f: Any, path: Path) -> None:
+        self.f = f
+        self.read = getattr(f, "read1", f.read)
+        self.path = path
+        self.error: InputError | None = None
+
+    def refill(self, buf: bytes, off: int, base: int) -> tuple[bytes, int, bool]:
+        """``(buf[off:] + next chunk, offset of the new buffer, end of file?)``."""
+        if self.error is not None:
+            raise self.error
+        parts: list[bytes] = []
+        size = 0
+        while size < _CHUNK:
+            try:
+                piece = self.read(_CHUNK - size)
+            except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+                self.error = InputError(
+                    f"damaged gzip stream after {base + len(buf) + size} decompressed bytes: {exc}",
+                    file=self.path,
+                )
+                if not parts:
+                    raise self.error from None
+                break
+            if not piece:
+                break
+            parts.append(piece)
+            size += len(piece)
+        chunk = b"".join(parts) if len(parts) != 1 else parts[0]
+        return (buf[off:] + chunk if chunk else buf[off:]), base + off, not chunk
 
 
 def _pcap_records(reader: Any, folder: _Folder, path: Path) -> Iterator[None]:
@@ -216,9 +299,10 @@ def _pcap_records(reader: Any, folder: _Folder, path: Path) -> Iterator[None]:
     packet = folder.packet
     report = folder.report
     base = f.tell()
+    refill = _Chunks(f, path).refill
     buf, off, eof = b"", 0, False
     while not eof:
-        buf, base, eof = _refill(f, buf, off, base)
+        buf, base, eof = refill(buf, off, base)
         off = 0
         n = len(buf)
         count = 0
@@ -271,12 +355,13 @@ def _pcapng_records(f: Any, endian: str, folder: _Folder, path: Path) -> Iterato
     interfaces: list[tuple[int, int, int, int]] = []  # (linktype, snaplen, num, den)
     unknown: set[int] = set()
     base = f.tell()
+    refill = _Chunks(f, path).refill
     buf, off, eof = b"", 0, False
     u32 = struct.Struct(endian + "I").unpack_from
     two = struct.Struct(endian + "II").unpack_from
     epb = struct.Struct(endian + "IIIII").unpack_from
     while not eof:
-        buf, base, eof = _refill(f, buf, off, base)
+        buf, base, eof = refill(buf, off, base)
         off = 0
         n = len(buf)
         count = 0
@@ -331,8 +416,14 @@ def _pcapng_records(f: Any, endian: str, folder: _Folder, path: Path) -> Iterato
                         )
                     linktype, _snap, num, den = interfaces[intid]
                     ts = ((tsh << 32) | tsl) * num // den
-                    folder.last_ts = ts
-                    packet(buf, body + 20, body + 20 + caplen, linktype, ts)
+                    if ts >= _MAX_NS:  # beyond what sectool keeps: skipped with a warning, the rest is read
+                        folder.skipped += 1
+                        folder.late += 1
+                        if folder.late_at < 0:
+                            folder.late_at = base + off
+                    else:
+                        folder.last_ts = ts
+                        packet(buf, body + 20, body + 20 + caplen, linktype, ts)
                     count += 1
                 elif btype == 3:  # simple packet block: no timestamp, interface 0
                     if not interfaces:
