@@ -51,9 +51,13 @@ def register(app: typer.Typer) -> None:
             None, "--index", help="Index pattern of the events, e.g. sectool-events-*."
         ),
         since: str = typer.Option(
-            ..., "--since", help="Start (ISO 8601, inclusive), or e.g. -24h (back from now)."
+            None,
+            "--since",
+            help="Start (ISO 8601, inclusive), or e.g. -24h (back from now); files: default the first event.",
         ),
-        until: str = typer.Option(..., "--until", help="End (ISO 8601, exclusive), or now."),
+        until: str = typer.Option(
+            None, "--until", help="End (ISO 8601, exclusive), or now; files: default after the last event."
+        ),
         detector: list[str] = typer.Option(
             None, "--detector", "-d", help="Run only this detector; repeatable."
         ),
@@ -122,8 +126,22 @@ def register(app: typer.Typer) -> None:
                 )
         now = _time(now_, "--now") or datetime.now(UTC)
         t0, t1 = _time(since, "--since", now), _time(until, "--until", now)
-        assert t0 is not None
-        assert t1 is not None
+        if t0 is None or t1 is None:
+            if not paths:
+                raise InputError(
+                    "Elasticsearch needs the range",
+                    field="--since/--until",
+                    expected="both, e.g. -24h and now",
+                )
+            from sectool.traffic.detect.span import data_span
+
+            # Local files: the data's own span (first event to just after the last), so scores
+            # do not depend on a range wider than the data.
+            span = data_span([p for p in paths if p.exists()])
+            if span is None:
+                err.print("no events in the files: no findings", markup=False, highlight=False)
+                return
+            t0, t1 = t0 or span[0], t1 or span[1]
         cfg = load_config(config)
         specs = build_detectors(cfg, list(detector) if detector else None)
 

@@ -23,9 +23,9 @@ __all__ = [
     "FIELDS",
     "MULTI_VALUED",
     "NAMESPACES",
+    "flatten",
     "is_known",
     "namespace_of",
-    "flatten",
     "nest",
 ]
 

@@ -90,5 +90,6 @@ def test_the_benign_lookalikes_need_the_documented_allowlist():
     noisy = {(f.detector, f.entity.fields[0][1]) for f in unmatched(run.findings, sim.truth)}
     assert ("port_scan", "10.10.70.20") in noisy
     assert ("exfiltration", "10.10.70.30") in noisy
-    assert ("volume_spike", "10.10.70.30") in noisy
+    # Not a volume spike: the backup's nightly upload is compared with its own working level.
+    assert ("volume_spike", "10.10.70.30") not in noisy
     assert {src for _, src in noisy} <= {"10.10.70.20", "10.10.70.30"}

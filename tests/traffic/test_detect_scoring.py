@@ -196,8 +196,10 @@ def test_hour_histogram_bins_the_window_and_scales_a_partial_last_bin():
     assert hour_histogram([-1, 3 * H], (0, 3 * H)) == [0.0, 0.0, 0.0]  # outside: not counted
 
 
-def test_pair_seen_within_one_hour_is_not_a_spread_beacon():
-    """A regular burst inside one hour of a 5-hour analysis gets no spread credit (issue: RITA histogram)."""
+def test_a_beacon_scores_the_same_whatever_the_range_beyond_its_data():
+    """The histogram spans the pair's own activity (issue 12): a regular burst inside one hour
+    scores the same in a 5-hour analysis as in its own hour (it used to get no spread credit
+    in the wider range, so the score depended on the range, not on the data)."""
     rows = []
     t = T0 + timedelta(hours=2)
     for _ in range(59):
@@ -218,8 +220,7 @@ def test_pair_seen_within_one_hour_is_not_a_spread_beacon():
     since, until = T0, T0 + timedelta(hours=5)
     backend = PandasBackend.from_frame(pd.DataFrame(rows))
     run = run_detectors(build_detectors(cfg, ["beaconing"]), backend, since=since, until=until, config=cfg)
-    assert run.findings == []
-    # the same burst analysed over its own hour is perfectly regular
+    # the same burst analysed over its own hour: the same finding
     one = run_detectors(
         build_detectors(cfg, ["beaconing"]),
         backend,
@@ -229,6 +230,7 @@ def test_pair_seen_within_one_hour_is_not_a_spread_beacon():
     )
     assert len(one.findings) == 1
     assert one.findings[0].evidence["hist"] == 1.0
+    assert [f.to_dict() for f in run.findings] == [f.to_dict() for f in one.findings]
 
 
 def _reference_beacon_parts(ts: list[int], sizes: list[float]) -> dict[str, float]:

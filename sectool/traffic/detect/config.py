@@ -28,6 +28,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
+from sectool.traffic.detect.config_dns_auth import BruteForce, Dga, DnsTunnelling, DnsTxtC2, SensorAlerts
+from sectool.traffic.detect.config_scan_c2 import C2, PortScan
+
 __all__ = ["DetectConfig", "load_config", "parse_duration"]
 
 _DUR = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)\s*$")
@@ -113,13 +116,9 @@ class VolumeSpike(_Detector):
     min_bytes: int = Field(100_000_000, ge=0, description="bytes in one window")
     min_ratio: float = Field(10.0, gt=0, description="window bytes / baseline median")
     min_robust_z: float = Field(6.0, gt=0, description="(x - median) / (1.4826 MAD)")
-
-
-class PortScan(_Detector):
-    interval: Duration = timedelta(hours=1)
-    vertical_min_ports: int = Field(100, ge=2)
-    horizontal_min_hosts: int = Field(64, ge=2)
-    internal_destinations_only: bool = True
+    min_baseline_windows: int = Field(
+        3, ge=0, description="windows of the baseline with traffic of the group (else: no baseline)"
+    )
 
 
 class Beaconing(_Detector):
@@ -130,28 +129,15 @@ class Beaconing(_Detector):
     lookback: Duration = timedelta(0)
 
 
-class DnsTunnelling(_Detector):
-    interval: Duration = timedelta(hours=1)
-    min_unique_subdomains: int = Field(100, ge=1)
-    min_label_length: float = Field(20.0, ge=1, description="mean longest label of the sampled names")
-    min_entropy: float = Field(3.5, ge=0, description="mean Shannon entropy, bits per character")
-    sample_size: int = Field(200, ge=10)
-
-
 class Exfiltration(_Detector):
     interval: Duration = timedelta(hours=1)
     baseline: Duration = timedelta(hours=24)
     min_bytes: int = Field(50_000_000, ge=0, description="bytes sent to one destination in a window")
     min_upload_ratio: float = Field(0.9, ge=0, le=1)
     baseline_factor: float = Field(10.0, gt=0)
-
-
-class BruteForce(_Detector):
-    interval: Duration = timedelta(hours=1)
-    min_failures: int = Field(30, ge=1)
-    spray_min_accounts: int = Field(10, ge=2)
-    account_min_failures: int = Field(30, ge=1)
-    account_min_sources: int = Field(3, ge=2)
+    min_baseline_windows: int = Field(
+        3, ge=0, description="baseline windows with uploads of the source for the baseline_factor rule"
+    )
 
 
 class NewDestination(_Detector):
@@ -186,6 +172,10 @@ class Detectors(_Model):
     new_destination: NewDestination = NewDestination()
     silent_source: SilentSource = SilentSource()
     off_hours_admin: OffHoursAdmin = OffHoursAdmin()
+    dga: Dga = Dga()
+    dns_txt_c2: DnsTxtC2 = DnsTxtC2()
+    sensor_alerts: SensorAlerts = SensorAlerts()
+    c2: C2 = C2()
 
 
 class DetectConfig(_Model):

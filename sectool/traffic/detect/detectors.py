@@ -14,7 +14,6 @@ from sectool.traffic.detect.config import DetectConfig
 from sectool.traffic.detect.filters import And, Cidr, Eq, Exists, Filter, In, Not, Or, Range
 from sectool.traffic.detect.spec import (
     Candidates,
-    Cardinality,
     Count,
     DetectorSpec,
     Having,
@@ -23,7 +22,6 @@ from sectool.traffic.detect.spec import (
     Query,
     Series,
     Sum,
-    Terms,
 )
 
 __all__ = ["DETECTORS", "LABELS", "build_detectors", "label"]
@@ -86,36 +84,6 @@ def volume_spike(cfg: DetectConfig) -> DetectorSpec:
     )
 
 
-def port_scan(cfg: DetectConfig) -> DetectorSpec:
-    c = cfg.detectors.port_scan
-    scope = _internal(cfg, DST) if c.internal_destinations_only else None
-    base = _all(NETWORK, Exists("destination.port"), scope, _allow(cfg))
-    vertical = Query(
-        name="vertical",
-        group_by=(SRC, DST),
-        metrics=(Count(), Cardinality("destination.port"), Min("@timestamp"), Max("@timestamp")),
-        filter=base,
-        interval=c.interval,
-        having=(Having("cardinality:destination.port", ">=", c.vertical_min_ports),),
-    )
-    horizontal = Query(
-        name="horizontal",
-        group_by=(SRC, "destination.port"),
-        metrics=(Count(), Cardinality(DST), Min("@timestamp"), Max("@timestamp")),
-        filter=base,
-        interval=c.interval,
-        having=(Having("cardinality:destination.ip", ">=", c.horizontal_min_hosts),),
-    )
-    return DetectorSpec(
-        "port_scan",
-        (vertical, horizontal),
-        "port_scan",
-        ("T1046",),
-        c.model_dump(),
-        "many ports on one host (vertical) or one port on many hosts (horizontal sweep)",
-    )
-
-
 def _outbound(cfg: DetectConfig) -> Filter:
     return _all(NETWORK, _internal(cfg, SRC), Exists(DST), Not(_internal(cfg, DST)), _allow(cfg))
 
@@ -126,7 +94,10 @@ def beaconing(cfg: DetectConfig) -> DetectorSpec:
         name="series",
         group_by=(SRC, DST),
         metrics=(Count(), Series(("@timestamp", "source.bytes"), limit=c.max_points, aligned=False)),
-        filter=_outbound(cfg),
+        # Zeek's OTH records are midstream pieces of one long-lived session (keepalives after an
+        # idle timeout), not new connections: the session is a long connection, not a beacon.
+        filter=_all(_outbound(cfg), Not(Eq("sectool.connection.state", "OTH"))),
+        optional=frozenset({"sectool.connection.state"}),  # other shippers' flows may have none
         lookback=c.lookback,
         candidates=Candidates(
             group_by=(SRC, DST),
@@ -143,40 +114,6 @@ def beaconing(cfg: DetectConfig) -> DetectorSpec:
         c.model_dump(),
         "regular connections from an internal host to an external address (C2 beacon)",
         row_wise=True,  # each pair is scored on its own series
-    )
-
-
-def dns_tunnelling(cfg: DetectConfig) -> DetectorSpec:
-    c = cfg.detectors.dns_tunnelling
-    dom, sub = "dns.question.registered_domain", "dns.question.subdomain"
-    flt = _all(Exists(dom), _allow(cfg))
-    q = Query(
-        name="domains",
-        group_by=(dom,),
-        metrics=(
-            Count(),
-            Cardinality(sub),
-            Count(where=In("dns.question.type", ("TXT", "NULL")), name="txt_null"),
-            Terms(sub, size=c.sample_size),
-            Terms(SRC, size=5),
-        ),
-        filter=flt,
-        interval=c.interval,
-        candidates=Candidates(
-            group_by=(dom,),
-            metrics=(Cardinality(sub),),
-            having=(Having(f"cardinality:{sub}", ">=", c.min_unique_subdomains),),
-            limit=1000,
-        ),
-        having=(Having(f"cardinality:{sub}", ">=", c.min_unique_subdomains),),
-    )
-    return DetectorSpec(
-        "dns_tunnelling",
-        (q,),
-        "dns_tunnelling",
-        ("T1071.004", "T1048"),
-        c.model_dump(),
-        "many long, high-entropy subdomains of one domain, many TXT/NULL queries",
     )
 
 
@@ -205,35 +142,6 @@ def exfiltration(cfg: DetectConfig) -> DetectorSpec:
         ("T1048", "T1041"),
         c.model_dump(),
         "bytes sent to one external address far above the host's baseline, or upload-heavy",
-    )
-
-
-def brute_force(cfg: DetectConfig) -> DetectorSpec:
-    c = cfg.detectors.brute_force
-    failed = _all(Eq("event.category", "authentication"), Eq("event.outcome", "failure"), _allow(cfg))
-    sources = Query(
-        name="sources",
-        group_by=(SRC,),
-        metrics=(Count(), Cardinality("user.name"), Cardinality(DST), Terms("user.name", 5), Terms(DST, 5)),
-        filter=failed,
-        interval=c.interval,
-        having=(Having("count", ">=", min(c.min_failures, c.spray_min_accounts)),),
-    )
-    accounts = Query(
-        name="accounts",
-        group_by=("user.name",),
-        metrics=(Count(), Cardinality(SRC), Terms(SRC, 5)),
-        filter=failed,
-        interval=c.interval,
-        having=(Having("count", ">=", c.account_min_failures),),
-    )
-    return DetectorSpec(
-        "brute_force",
-        (sources, accounts),
-        "brute_force",
-        ("T1110", "T1110.001", "T1110.003"),
-        c.model_dump(),
-        "failed logons per source, per account, and one source trying many accounts (spraying)",
     )
 
 
@@ -315,6 +223,14 @@ def off_hours_admin(cfg: DetectConfig) -> DetectorSpec:
     )
 
 
+# The DNS, logon and sensor-verdict detectors live in their own modules, which use the filter
+# helpers above (hence imported here, after them).
+from sectool.traffic.detect.detectors_auth import brute_force  # noqa: E402
+from sectool.traffic.detect.detectors_c2 import c2  # noqa: E402
+from sectool.traffic.detect.detectors_dns import dga, dns_tunnelling, dns_txt_c2  # noqa: E402
+from sectool.traffic.detect.detectors_scan import port_scan  # noqa: E402
+from sectool.traffic.detect.detectors_sensor import sensor_alerts  # noqa: E402
+
 DETECTORS: dict[str, Callable[[DetectConfig], DetectorSpec]] = {
     "volume_spike": volume_spike,
     "port_scan": port_scan,
@@ -325,6 +241,10 @@ DETECTORS: dict[str, Callable[[DetectConfig], DetectorSpec]] = {
     "new_destination": new_destination,
     "silent_source": silent_source,
     "off_hours_admin": off_hours_admin,
+    "dga": dga,
+    "dns_txt_c2": dns_txt_c2,
+    "sensor_alerts": sensor_alerts,
+    "c2": c2,
 }
 
 
@@ -342,8 +262,15 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "da": ("Usædvanlig trafikmængde", "En værts trafik ligger langt over dens normale niveau."),
     },
     "port_scan": {
-        "en": ("Port scan", "Many ports on one host, or one port on many hosts, were probed."),
-        "da": ("Portscanning", "Mange porte på én vært eller én port på mange værter blev afprøvet."),
+        "en": (
+            "Port scan",
+            "Many ports on one host, or one port on many hosts, were probed; or a ping or ARP sweep.",
+        ),
+        "da": (
+            "Portscanning",
+            "Mange porte på én vært eller én port på mange værter blev afprøvet; "
+            "eller ping- eller ARP-afsøgning.",
+        ),
     },
     "beaconing": {
         "en": (
@@ -387,6 +314,46 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
     "off_hours_admin": {
         "en": ("Off-hours administration", "SSH, RDP or SMB sessions outside working hours."),
         "da": ("Administration uden for arbejdstid", "SSH-, RDP- eller SMB-sessioner uden for arbejdstiden."),
+    },
+}
+
+
+LABELS |= {
+    "dga": {
+        "en": ("Generated domains (DGA)", "A host looks up many non-existent, machine-made domain names."),
+        "da": (
+            "Genererede domæner (DGA)",
+            "En vært slår mange ikke-eksisterende, maskinlavede domænenavne op.",
+        ),
+    },
+    "dns_txt_c2": {
+        "en": (
+            "Payloads in DNS answers",
+            "DNS TXT answers of one domain carry encoded data (C2 or malware download).",
+        ),
+        "da": (
+            "Data i DNS-svar",
+            "DNS TXT-svar fra ét domæne indeholder kodede data (fjernstyring eller download).",
+        ),
+    },
+    "sensor_alerts": {
+        "en": ("Sensor alert", "A Suricata signature or a Zeek notice fired (the sensor's own verdict)."),
+        "da": (
+            "Sensoralarm",
+            "En Suricata-signatur eller en Zeek-notits blev udløst (sensorens egen vurdering).",
+        ),
+    },
+    "c2": {
+        "en": (
+            "Command and control",
+            "An internal host keeps a persistent, busy or regular channel to one external address "
+            "on an unusual port (remote control).",
+        ),
+        "da": (
+            "Fjernstyring (C2)",
+            "En intern vært holder en vedvarende, travl eller regelmæssig forbindelse til én ekstern "
+            "adresse på en usædvanlig port.",
+        ),
     },
 }
 

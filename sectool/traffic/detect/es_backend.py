@@ -170,7 +170,7 @@ class ElasticsearchBackend:
 
     def check(self, query: Query) -> None:
         """Raise :class:`~sectool.errors.InputError` if the index lacks a field ``query`` reads."""
-        missing = sorted(query.fields - self._checked)
+        missing = sorted(query.required - self._checked)
         if missing:
             check_fields(self.es, self.index, missing, query=query.name)
             self._checked.update(missing)

@@ -32,7 +32,7 @@ from sectool.traffic.detect.spec import (
     empty_table,
     table_columns,
 )
-from sectool.traffic.ecs import FIELDS
+from sectool.traffic.ecs import FIELDS, MULTI_VALUED, namespace_of
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -121,13 +121,13 @@ class PandasBackend:
         # a field is missing only if no chunk of the whole read had it.
         seen: set[str] = set()
         any_rows = False
-        for chunk in self._source(sorted(query.fields), lo, hi):
+        for chunk in self._source(_stored_columns(query.fields), lo, hi):
             seen |= set(chunk.columns)
             if len(chunk):
                 any_rows = True
                 agg.add(_prepare(chunk, query, allowed))
         if any_rows:
-            for f in sorted(query.fields - seen):
+            for f in sorted(query.required - seen):
                 raise missing_field_error(f, self._where)
         return agg.result()
 
@@ -144,6 +144,7 @@ class PandasBackend:
             filter=query.filter,
             lookback=query.lookback,
             having=cand.having,
+            optional=query.optional,
         )
         table = self.run(first, since, until)
         if table.empty:
@@ -175,11 +176,36 @@ def _canonical_ips(s: pd.Series) -> pd.Series:
     return s.map(mapping)
 
 
+def _stored_columns(fields: frozenset[str]) -> list[str]:
+    """The columns to read for ``fields``: a free name (``zeek.ssh.auth_attempts``) is stored in
+    its namespace's JSON column (``zeek``) in Parquet, flat in JSONL; ask for both."""
+    roots = {ns for f in fields if (ns := namespace_of(f)) is not None}
+    return sorted(fields | roots)
+
+
+def _expand_namespaced(df: pd.DataFrame, fields: frozenset[str]) -> pd.DataFrame:
+    """Add the free names a query reads from their namespace's JSON column (when stored so)."""
+    wanted = [f for f in fields if f not in df.columns and namespace_of(f) in df.columns]
+    if not wanted:
+        return df
+    import json
+
+    added: dict[str, list[Any]] = {f: [] for f in wanted}
+    for f in wanted:
+        ns = namespace_of(f)
+        assert ns is not None
+        key = f[len(ns) + 1 :]
+        for text in df[ns]:
+            obj = json.loads(text) if isinstance(text, str) else None
+            added[f].append(obj.get(key) if isinstance(obj, dict) else None)
+    return df.assign(**added)
+
+
 def _prepare(chunk: pd.DataFrame, query: Query, allowed: Any) -> pd.DataFrame:
     """Filter a chunk, normalise its keys, add the window column."""
     import pandas as pd
 
-    df = chunk
+    df = _expand_namespaced(chunk, query.fields)
     absent = [f for f in query.fields if f not in df.columns]
     if absent:
         # A JSONL chunk holds only the fields its events have: the others are all unset here.
@@ -244,7 +270,11 @@ class _Aggregator:
                 grouped = vals.groupby([df[k] for k in keys], sort=False)
                 parts[m.columns[0]] = grouped.min() if isinstance(m, Min) else grouped.max()
             elif isinstance(m, Cardinality | Terms):
-                sub = df[[*keys, m.field]].dropna(subset=[m.field])
+                sub = df[[*keys, m.field]]
+                if m.field in MULTI_VALUED:
+                    # Each value of an ECS array counts, as Elasticsearch counts them.
+                    sub = sub.explode(m.field)
+                sub = sub.dropna(subset=[m.field])
                 if isinstance(m, Terms):
                     sub = (
                         sub.assign(_n=1)

@@ -1,9 +1,10 @@
-"""Scorers of the DNS, logon, source-health and calendar detectors: DNS tunnelling, brute
-force, silent source, off-hours administration."""
+"""Scorers of the source-health and calendar detectors: silent source, off-hours
+administration (DNS: :mod:`~sectool.traffic.detect.scorers_dns`; logons:
+:mod:`~sectool.traffic.detect.scorers_auth`; sensor verdicts:
+:mod:`~sectool.traffic.detect.scorers_sensor`)."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -14,7 +15,6 @@ from sectool.traffic.detect.findings import Finding
 from sectool.traffic.detect.scoring import (
     ScoreContext,
     clip01,
-    entropy,
     floor,
     grid,
     make_finding,
@@ -29,152 +29,6 @@ from sectool.traffic.detect.spec import WINDOW_START, DetectorSpec
 
 if TYPE_CHECKING:
     import pandas as pd
-
-
-# --------------------------------------------------------------------------- 4 DNS tunnelling
-@scorer("dns_tunnelling")
-def dns_tunnelling(
-    spec: DetectorSpec, tables: Mapping[str, pd.DataFrame], ctx: ScoreContext
-) -> list[Finding]:
-    """Per registered domain and window: u = distinct subdomains (>= min_unique_subdomains);
-    over the sampled subdomains L = mean longest label, H = mean Shannon entropy (bits/char,
-    dots removed); t = share of TXT/NULL queries. Finding when (L >= min_label_length and
-    H >= min_entropy) or (t >= 0.5 and L >= min_label_length / 2).
-    score = 0.5 + 0.2 clip(log10(u / min_unique)) + 0.15 clip(L / 63) + 0.15 t."""
-    p = spec.params
-    q = query_of(spec, "domains")
-    out: list[Finding] = []
-    for row in rows(windows(tables["domains"], p["interval"], ctx)):
-        u = int(row["cardinality:dns.question.subdomain"])
-        subs = [s for s in row["terms:dns.question.subdomain"] if s]
-        if u < p["min_unique_subdomains"] or not subs:
-            continue
-        longest = sum(max(len(label) for label in s.split(".")) for s in subs) / len(subs)
-        ent = sum(entropy(s.replace(".", "")) for s in subs) / len(subs)
-        share = int(row["count:txt_null"]) / max(1, int(row["count"]))
-        if not (
-            (longest >= p["min_label_length"] and ent >= p["min_entropy"])
-            or (share >= 0.5 and longest >= p["min_label_length"] / 2)
-        ):
-            continue
-        dom = row["dns.question.registered_domain"]
-        w = to_datetime(row[WINDOW_START])
-        s = (
-            0.5
-            + 0.2 * clip01(math.log10(u / p["min_unique_subdomains"]))
-            + 0.15 * clip01(longest / 63)
-            + 0.15 * share
-        )
-        out.append(
-            make_finding(
-                spec,
-                ctx,
-                query=q,
-                kind="domain",
-                value=dom,
-                fields=[("dns.question.registered_domain", dom)],
-                start=w,
-                end=w + p["interval"],
-                score_=s,
-                title=f"{u} distinct subdomains of {dom}, mean label {longest:.0f} chars, "
-                f"{share:.0%} TXT/NULL",
-                evidence={
-                    "queries": int(row["count"]),
-                    "unique_subdomains": u,
-                    "mean_longest_label": longest,
-                    "mean_entropy": ent,
-                    "txt_null_share": share,
-                    "clients": list(row["terms:source.ip"]),
-                    "examples": subs[:3],
-                },
-            )
-        )
-    return out
-
-
-# --------------------------------------------------------------------------- 6 brute force
-@scorer("brute_force")
-def brute_force(spec: DetectorSpec, tables: Mapping[str, pd.DataFrame], ctx: ScoreContext) -> list[Finding]:
-    """Failed logons per window. Per source: accounts >= spray_min_accounts is spraying
-    (score 0.5 + 0.5 (1 - spray_min_accounts / accounts)); else failures >= min_failures is
-    brute force (score 0.5 + 0.5 (1 - min_failures / failures)). Per account: failures >=
-    account_min_failures from >= account_min_sources sources is a distributed attack."""
-    p = spec.params
-    interval = p["interval"]
-    out: list[Finding] = []
-    q = query_of(spec, "sources")
-    for row in rows(windows(tables["sources"], interval, ctx)):
-        n, accounts = int(row["count"]), int(row["cardinality:user.name"])
-        src = row["source.ip"]
-        w = to_datetime(row[WINDOW_START])
-        if accounts >= p["spray_min_accounts"]:
-            variant, s, tech = (
-                "spraying",
-                0.5 + 0.5 * clip01(1 - p["spray_min_accounts"] / accounts),
-                ("T1110", "T1110.003"),
-            )
-            title = f"failed logons for {accounts} accounts from {src}"
-        elif n >= p["min_failures"]:
-            variant, s, tech = (
-                "brute_force",
-                0.5 + 0.5 * clip01(1 - p["min_failures"] / n),
-                ("T1110", "T1110.001"),
-            )
-            title = f"{n} failed logons from {src}"
-        else:
-            continue
-        out.append(
-            make_finding(
-                spec,
-                ctx,
-                query=q,
-                kind="host",
-                value=src,
-                fields=[("source.ip", src)],
-                start=w,
-                end=w + interval,
-                score_=s,
-                title=title,
-                techniques=tech,
-                evidence={
-                    "variant": variant,
-                    "failures": n,
-                    "accounts": accounts,
-                    "targets": int(row["cardinality:destination.ip"]),
-                    "top_accounts": list(row["terms:user.name"]),
-                    "top_targets": list(row["terms:destination.ip"]),
-                },
-            )
-        )
-    q = query_of(spec, "accounts")
-    for row in rows(windows(tables["accounts"], interval, ctx)):
-        n, sources = int(row["count"]), int(row["cardinality:source.ip"])
-        if n < p["account_min_failures"] or sources < p["account_min_sources"]:
-            continue
-        user = row["user.name"]
-        w = to_datetime(row[WINDOW_START])
-        out.append(
-            make_finding(
-                spec,
-                ctx,
-                query=q,
-                kind="account",
-                value=user,
-                fields=[("user.name", user)],
-                start=w,
-                end=w + interval,
-                score_=0.5 + 0.5 * clip01(1 - p["account_min_failures"] / n),
-                title=f"{n} failed logons for {user} from {sources} sources",
-                techniques=("T1110", "T1110.001"),
-                evidence={
-                    "variant": "account",
-                    "failures": n,
-                    "sources": sources,
-                    "top_sources": list(row["terms:source.ip"]),
-                },
-            )
-        )
-    return out
 
 
 # --------------------------------------------------------------------------- 8 silent source

@@ -6,9 +6,9 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from sectool.traffic.detect.findings import EntityKind, Finding
+from sectool.traffic.detect.findings import Finding
 from sectool.traffic.detect.scoring import (
     ScoreContext,
     as_ts,
@@ -45,7 +45,9 @@ def volume_spike(spec: DetectorSpec, tables: Mapping[str, pd.DataFrame], ctx: Sc
     """x = bytes of a group in a window; baseline = that group's windows in the ``baseline``
     period before it (windows without traffic count as 0); m = median, d = MAD.
     Finding when x >= min_bytes, x >= min_ratio * m and (x - m) / (1.4826 d) >= min_robust_z
-    (d = 0 counts as infinitely far). score = 0.5 + 0.5 * (1 - max(min_bytes, min_ratio * m) / x).
+    (d = 0 counts as infinitely far), and the group has a working level: at least
+    min_baseline_windows baseline windows with >= min_bytes / 100, whose median a is
+    x >= min_ratio * a. score = 0.5 + 0.5 * (1 - max(min_bytes, min_ratio * m) / x).
     """
     p = spec.params
     q = query_of(spec, "windows")
@@ -68,6 +70,12 @@ def volume_spike(spec: DetectorSpec, tables: Mapping[str, pd.DataFrame], ctx: Sc
         x = float(row["sum:network.bytes"])
         series = history[key]  # groupby over a list of keys gives tuple keys
         base = [float(series.get(as_ts(b), 0.0)) for b in grid(w - baseline, w, interval)]
+        # The host's level when it works: windows with at least 1 % of min_bytes. A host with
+        # fewer such windows has no baseline (first seen, or switched on this morning), and a
+        # workstation idle at night is compared with its working hours, not with the night.
+        active = [v for v in base if v >= p["min_bytes"] / 100]
+        if len(active) < p["min_baseline_windows"] or x < p["min_ratio"] * median(active):
+            continue
         m, d = median(base), mad(base)
         z = math.inf if d == 0 and x > m else (x - m) / (1.4826 * d) if d else 0.0
         if x < p["min_ratio"] * m or z < p["min_robust_z"]:
@@ -95,58 +103,6 @@ def volume_spike(spec: DetectorSpec, tables: Mapping[str, pd.DataFrame], ctx: Sc
                 },
             )
         )
-    return out
-
-
-# --------------------------------------------------------------------------- 2 port scan
-@scorer("port_scan")
-def port_scan(spec: DetectorSpec, tables: Mapping[str, pd.DataFrame], ctx: ScoreContext) -> list[Finding]:
-    """Vertical: distinct destination ports of one (source, destination) in a window >=
-    vertical_min_ports; horizontal: distinct destination hosts of one (source, port) >=
-    horizontal_min_hosts. score = 0.5 + 0.5 * (1 - threshold / distinct)."""
-    p = spec.params
-    out: list[Finding] = []
-    for name, card, limit in (
-        ("vertical", "cardinality:destination.port", p["vertical_min_ports"]),
-        ("horizontal", "cardinality:destination.ip", p["horizontal_min_hosts"]),
-    ):
-        q = query_of(spec, name)
-        for row in rows(windows(tables[name], p["interval"], ctx)):
-            n = int(row[card])
-            if n < limit:
-                continue
-            w = to_datetime(row[WINDOW_START])
-            src = row["source.ip"]
-            kind: EntityKind
-            if name == "vertical":
-                dst = row["destination.ip"]
-                fields: list[tuple[str, Any]] = [("source.ip", src), ("destination.ip", dst)]
-                kind, value, title = "pair", f"{src} -> {dst}", f"{n} ports probed on {dst}"
-            else:
-                port = int(row["destination.port"])
-                fields = [("source.ip", src), ("destination.port", port)]
-                kind, value, title = "host", f"{src} -> *:{port}", f"port {port} probed on {n} hosts"
-            out.append(
-                make_finding(
-                    spec,
-                    ctx,
-                    query=q,
-                    kind=kind,
-                    value=value,
-                    fields=fields,
-                    start=w,
-                    end=w + p["interval"],
-                    score_=0.5 + 0.5 * clip01(1 - limit / n),
-                    title=title,
-                    evidence={
-                        "variant": name,
-                        "distinct": n,
-                        "connections": int(row["count"]),
-                        "first": to_datetime(row["min:@timestamp"]),
-                        "last": to_datetime(row["max:@timestamp"]),
-                    },
-                )
-            )
     return out
 
 
@@ -269,7 +225,9 @@ def beaconing(spec: DetectorSpec, tables: Mapping[str, pd.DataFrame], ctx: Score
         if len(ts) < p["min_connections"]:
             continue
         sizes = [float(x) for x in row["series:source.bytes"]]
-        st = beacon_score(ts, sizes, window=(_ms(ctx.since - p["lookback"]), _ms(ctx.until)))
+        # The histogram spans the pair's own activity, not the analysed range: a wider range
+        # beyond the data must not change the score.
+        st = beacon_score(ts, sizes, window=(ts[0], ts[-1] + 1))
         if st["score"] < p["min_score"]:
             continue
         first, last = to_datetime(ts[0]), to_datetime(ts[-1])
@@ -325,7 +283,10 @@ def exfiltration(spec: DetectorSpec, tables: Mapping[str, pd.DataFrame], ctx: Sc
         base = [float(series.get(as_ts(b), 0.0)) for b in grid(w - p["baseline"], w, interval)]
         m = median(base)
         ratio = sent / (sent + recv) if sent + recv else 0.0
-        if ratio < p["min_upload_ratio"] and sent < p["baseline_factor"] * max(m, 1.0):
+        # The baseline rule needs a baseline: uploads in enough of its windows.
+        has_baseline = sum(1 for v in base if v > 0) >= p["min_baseline_windows"]
+        heavy = has_baseline and sent >= p["baseline_factor"] * max(m, 1.0)
+        if ratio < p["min_upload_ratio"] and not heavy:
             continue
         out.append(
             make_finding(

@@ -64,8 +64,13 @@ def scorer(name: str) -> Callable[[Scorer], Scorer]:
 
 def score(spec: DetectorSpec, tables: Mapping[str, pd.DataFrame], ctx: ScoreContext) -> list[Finding]:
     """Turn the bucket tables of ``spec`` into findings, sorted by window, then entity."""
+    import sectool.traffic.detect.scorers_auth
+    import sectool.traffic.detect.scorers_c2
+    import sectool.traffic.detect.scorers_dns
     import sectool.traffic.detect.scorers_events
-    import sectool.traffic.detect.scorers_net  # noqa: F401  (importing registers the scorers)
+    import sectool.traffic.detect.scorers_net
+    import sectool.traffic.detect.scorers_scan
+    import sectool.traffic.detect.scorers_sensor  # noqa: F401  (importing registers the scorers)
 
     found = SCORERS[spec.scorer](spec, tables, ctx)
     return sorted(found, key=finding_order)

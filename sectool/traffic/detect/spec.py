@@ -270,6 +270,9 @@ class Query:
             baseline before ``since``.
         candidates: Optional first phase selecting the groups (see :class:`Candidates`).
         having: Conditions on metric columns; rows that fail any are left out of the table.
+        optional: Fields the query reads where events have them (a heuristic marker, a
+            sensor's free ``zeek.*`` key): a store without them is not an error, its events
+            simply do not match conditions on them (Elasticsearch semantics).
     """
 
     name: str
@@ -280,6 +283,7 @@ class Query:
     lookback: timedelta = timedelta(0)
     candidates: Candidates | None = None
     having: tuple[Having, ...] = ()
+    optional: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         cols = table_columns(self)
@@ -303,6 +307,11 @@ class Query:
             for m in self.candidates.metrics:
                 out |= m.fields
         return frozenset(out)
+
+    @property
+    def required(self) -> frozenset[str]:
+        """The fields a store must have for the query to run (:attr:`fields` but the optional)."""
+        return self.fields - self.optional
 
     def read_range(self, since: datetime, until: datetime) -> tuple[datetime, datetime]:
         """The time range the backend reads: ``[since - lookback, until)``."""

@@ -40,6 +40,7 @@ ATTACK_TYPES = (
     "off_hours_admin",
     "new_destination",
     "volume_spike",
+    "c2_channel",
 )
 
 _B32 = string.ascii_lowercase + "234567"
@@ -239,7 +240,7 @@ class Injector:
             t += rng.randrange(3_000_000, 15_000_000)
         self.add(
             "dns_tunnelling",
-            ["dns_tunnelling"],
+            ["dns_tunnelling", "dns_txt_c2"],  # the TXT answers carry the data back
             {"source.ip": host.ip, "dns.question.registered_domain": domain},
             first,
             t,
@@ -445,6 +446,42 @@ class Injector:
             first,
             t,
             "an API server calls an address it never used before",
+        )
+
+    def rat_channel(self, host: Host) -> None:
+        """A remote-access trojan's session: it reconnects every 0.3-1.5 s for 8-12 minutes to
+        one external address on an uncommon port (njRAT/DarkComet style). Its own random stream,
+        so that adding it leaves the other attacks of a seed unchanged."""
+        rng = random.Random(f"rat-{host.ip}-{self.t0}")  # noqa: S311  (simulation, not secrets)
+        rec = self.rec
+        c2, port = ext_ip(rng, rng.choice((41, 91, 185))), rng.choice((1177, 5552, 5888, 7777))
+        length = rng.randrange(8, 13) * 60_000_000
+        t = self.p0 + rng.randrange(0, max(1, self.end - self.p0 - length - 60_000_000))
+        first, stop = t, t + length
+        obs = self.net.sensor_for(host)
+        while t < stop:
+            rec.conn(
+                t,
+                host.ip,
+                None,
+                c2,
+                port,
+                protocol=None,
+                s_payload=rng.randrange(20, 400),
+                d_payload=rng.randrange(0, 200),
+                duration_us=rng.randrange(20_000, 300_000),
+                observer=obs,
+                site=host.site,
+                direction="outbound",
+            )
+            t += rng.randrange(300_000, 1_500_000)
+        self.add(
+            "c2_channel",
+            ["c2", "beaconing"],
+            {"source.ip": host.ip, "destination.ip": c2},
+            first,
+            t,
+            f"RAT session to port {port}, reconnecting every second",
         )
 
     def volume_spike(self, host: Host, server: Host) -> None:

@@ -43,6 +43,7 @@ def label_of(f: Finding) -> str:
 #: Evidence lists that name the values of a field the detector's entity does not carry.
 EVIDENCE_LISTS: dict[str, dict[str, str]] = {
     "dns_tunnelling": {"source.ip": "clients"},
+    "dns_txt_c2": {"source.ip": "clients"},
     "brute_force": {"destination.ip": "top_targets"},
 }
 

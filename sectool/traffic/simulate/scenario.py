@@ -56,6 +56,7 @@ def inject_attacks(
             inj.end,
             f"sensor {sensor} stops sending",
         )
+    inj.rat_channel(v4[6])  # last, and on its own random stream: the attacks above are unchanged
     inj.truth.sort(key=lambda g: (g["start"], g["type"]))
     return inj.truth, silenced
 
