@@ -92,6 +92,7 @@ def register_step(
 
 def _load_builtin_steps() -> None:
     # The step modules register themselves on import.
+    import sectool.playbook.steps_alert
     import sectool.playbook.steps_report
     import sectool.playbook.steps_risk_audit
     import sectool.playbook.steps_traffic  # noqa: F401

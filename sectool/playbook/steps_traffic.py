@@ -192,6 +192,8 @@ def detect_step(params: DetectParams, ctx: RunContext) -> StepOutcome:
         state=ctx.path(params.state) if params.state else None,
     )
     ctx.state.setdefault("findings", []).extend(result.findings)
+    # The alert.send step sends only these: the others were reported within the re-alert period.
+    ctx.state.setdefault("new_findings", []).extend(result.new)
     ctx.state.setdefault("findings_files", []).append(out)
     ctx.state.setdefault("traffic_range", (ctx.since, ctx.until))
     # The alert looks at new findings only: a finding repeated within the re-alert period
