@@ -209,7 +209,7 @@ def ingest(
             markup=False,
             highlight=False,
         )
-    if len(summary.datasets) > 1 or summary.files > 1:
+    if summary.datasets:
         counts = ", ".join(f"{name} {count:,}" for name, count in sorted(summary.datasets.items()))
         count = f"{summary.files:,} file{'s' if summary.files != 1 else ''}"
         out.print(f"{count}; events per dataset: {counts or 'none'}", markup=False, highlight=False)

@@ -114,25 +114,34 @@ FILEBEAT_ALERT = {
 def test_real_ecs_documents_arrays_and_unknown_fields(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    unknown = {"process": {"pid": 4711, "name": "suricata"}, "cloud": {"provider": "none"}}
     second = {
         **FILEBEAT_ALERT,
+        **unknown,
         "event": {**FILEBEAT_ALERT["event"], "category": [], "type": ["connection", "start"]},
     }
-    path = _write(tmp_path, FILEBEAT_ALERT, second)
+    path = _write(tmp_path, FILEBEAT_ALERT, second, second)
     out = tmp_path / "o.jsonl"
     assert main(["traffic", "ingest", str(path), "--to", str(out)]) == 0
     captured = capsys.readouterr()
     warnings = [line for line in captured.err.splitlines() if "were dropped" in line]
     assert len(warnings) == 1  # once per file, not per line
-    for name in ("ecs.version", "agent.type", "host.name", "message", "tags", "suricata.eve.flow_id"):
-        assert name in warnings[0] or warnings[0].endswith(", ...")
-    first, other = (json.loads(line) for line in out.read_text().splitlines())
+    assert "3 fields outside sectool's ECS list were dropped" in warnings[0]
+    for name in ("process.pid", "process.name", "cloud.provider"):
+        assert name in warnings[0]
+    first, other, _ = (json.loads(line) for line in out.read_text().splitlines())
     assert first["event.category"] == "intrusion_detection"
     assert first["event.type"] == "allowed"
     assert first["source.bytes"] == 412
+    # ECS fields of the contract and the suricata.* namespace are kept as they are
+    assert first["ecs.version"] == "8.0.0"
+    assert first["agent.type"] == "filebeat"
+    assert first["host.name"] == "sensor-1"
+    assert first["tags"] == ["suricata"]
+    assert first["suricata.eve.flow_id"] == 987112233445566
     assert "event.category" not in other
     assert other["event.type"] == "connection"
-    assert not any(k.startswith(("ecs.", "agent.", "host.", "suricata.")) for k in first)
+    assert not any(k.startswith(("process.", "cloud.")) for k in other)
 
 
 def test_localstore_jsonl_round_trips_through_ingest(tmp_path: Path) -> None:
@@ -186,3 +195,85 @@ def test_unknown_formats(tmp_path: Path, content: bytes, message: str) -> None:
 def test_missing_file_is_input_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["traffic", "ingest", str(tmp_path / "nope.pcap"), "--to", str(tmp_path / "o.jsonl")]) == 2
     assert "input file not found" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ beyond what the sinks take
+
+
+def _line(rest: str) -> str:
+    """A line with a valid ``@timestamp`` and ``rest`` (raw JSON members)."""
+    return '{"@timestamp": "2026-03-03T00:00:00Z", ' + rest + "}"
+
+
+#: Lines json.loads or orjson take but Elasticsearch, orjson or the Parquet store would refuse
+#: later (or crash on): each is an InputError naming the line (and the field where there is one).
+BEYOND: list[tuple[str, str]] = [
+    (_line('"source.bytes": 9223372036854775808'), r":2, field 'source.bytes': bad value: expected an int"),
+    (_line('"source.bytes": 18446744073709551615'), r":2, field 'source.bytes': bad value"),  # orjson: u64
+    (_line('"event.severity": 18446744073709551615'), r":2, field 'event.severity': bad value"),
+    (_line('"event.severity": -9223372036854775809'), r":2, field 'event.severity': bad value"),
+    (_line('"event.severity": 1e30'), r":2, field 'event.severity': bad value: expected an integer"),
+    (_line('"event.severity": ' + "9" * 5000), r":2: not valid JSON: integer beyond 64 bits"),
+    (_line('"event.severity": 1e999'), r":2: not valid JSON: number beyond a 64-bit float"),
+    (_line('"event.severity": NaN'), r":2: not valid JSON: NaN is not a JSON number"),
+    (_line('"labels.x": -Infinity'), r":2: not valid JSON: -Infinity is not a JSON number"),
+    (_line('"user.name": "\\ud800"'), r":2: not valid JSON text: a lone UTF-16 surrogate"),
+    (_line('"\\udc00": 1'), r":2: not valid JSON text: a lone UTF-16 surrogate"),
+    (_line('"x": ' + "[" * 100_000 + "]" * 100_000), r":2: not valid JSON: nested too deeply"),
+    ('{"@timestamp": "3000-01-01T00:00:00Z"}', r":2, field '@timestamp': bad value: timestamp outside 16"),
+    ('{"@timestamp": "1600-01-01T00:00:00+00:00"}', r":2, field '@timestamp': bad value: timestamp outside"),
+    ('{"@timestamp": 32503680000000}', r":2, field '@timestamp': bad value: timestamp out"),  # ms
+    ('{"@timestamp": 1e300}', r":2, field '@timestamp': bad value"),
+    (_line('"event.end": "9999-12-31T23:59:59-00:01"'), r":2, field 'event.end': bad value"),
+    (_line('"dns.answers.data": [{"x": 1}]'), r":2, field 'dns.answers.data': bad value: expected a list"),
+    (_line('"tags": [["a"]]'), r":2, field 'tags': bad value: expected a list of single values"),
+    (_line('"zeek.dhcp.": 1'), r":2, field 'zeek.dhcp.': bad name: an empty part between dots"),
+    (_line('"suricata": {"eve": {"a..b": 1}}'), r":2, field 'suricata.eve.a..b': bad name"),
+    (_line('"labels": {"": 1}'), r":2, field 'labels.': bad name"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("line", "message"), BEYOND, ids=[m.split(": ", 1)[-1][:40] for _, m in BEYOND])
+def test_values_beyond_the_sinks_are_input_errors(tmp_path: Path, line: str, message: str) -> None:
+    path = _write(tmp_path, NESTED, line, FLAT)
+    got: list[dict[str, Any]] = []
+    with pytest.raises(InputError, match=message) as info:
+        got.extend(read_events(path))
+    assert info.value.location.file == str(path)
+    assert len(got) == 1  # the valid first line
+
+
+@pytest.mark.parametrize(
+    ("doc", "field", "value"),
+    [
+        ({"@timestamp": "2026-03-03T00:00:00Z", "event.severity": 2**63 - 1}, "event.severity", 2**63 - 1),
+        ({"@timestamp": "2026-03-03T00:00:00Z", "event.severity": -(2**63)}, "event.severity", -(2**63)),
+        (
+            {"@timestamp": "2261-12-31T23:59:59Z"},
+            "@timestamp",
+            datetime(2261, 12, 31, 23, 59, 59, tzinfo=UTC),
+        ),
+        ({"@timestamp": -9_000_000_000_000}, "@timestamp", datetime(1684, 10, 19, 8, 0, tzinfo=UTC)),
+        ({"@timestamp": "2026-03-03T00:00:00Z", "tags": [True, 1, "x"]}, "tags", ["true", "1", "x"]),
+        ({"@timestamp": "2026-03-03T00:00:00Z", "user.name": "\U0001f600"}, "user.name", "\U0001f600"),
+    ],
+)
+def test_edges_that_are_kept(tmp_path: Path, doc: dict[str, Any], field: str, value: Any) -> None:
+    (event,) = read_events(_write(tmp_path, doc))
+    assert event[field] == value
+
+
+def test_a_huge_number_is_exit_2_and_other_files_are_still_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Integers beyond an ES long passed the reader and were rejected later by the node."""
+    bad = _write(tmp_path, NESTED, _line('"source.bytes": 9223372036854775808'))
+    good = tmp_path / "good.ndjson"
+    good.write_text(json.dumps(FLAT) + "\n")
+    out = tmp_path / "o.jsonl"
+    assert main(["traffic", "ingest", str(bad), str(good), "--to", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "events.ndjson:2, field 'source.bytes'" in err
+    assert "Traceback" not in err
+    assert "internal error" not in err
+    assert [json.loads(x)["log.file.path"] for x in out.read_text().splitlines()] == [str(bad), str(good)]

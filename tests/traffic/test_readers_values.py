@@ -12,6 +12,7 @@ import pytest
 from sectool.cli import main
 from sectool.errors import InputError
 from sectool.traffic.readers import read_events
+from sectool.traffic.readers.values import Where
 
 ZEEK_CONN = {
     "_path": "conn",
@@ -180,3 +181,139 @@ def test_icmp_without_ports_and_huge_port_never_crash_community_id(tmp_path: Pat
     path.write_text(json.dumps(rec) + "\n")
     (event,) = list(read_events(path))
     assert event["network.community_id"].startswith("1:")
+
+
+# ------------------------------------------------------------------- hostile numbers as text
+WHERE = Where(Path("conn.log"), 7)
+
+#: Text that int()/float() would take or choke on, and no sensor writes for a port or a count.
+HOSTILE_DIGITS = [
+    "++53", "+53", " 53", "53 ", "5_3", "٥٣", "0x35", "53.0", "1e2", "", "-1", "-0", "65536",
+    "9" * 5000, "9" * 4301,
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("text", HOSTILE_DIGITS, ids=lambda t: repr(t[:12]))
+def test_port_text_is_one_to_five_ascii_digits(text: str) -> None:
+    with pytest.raises(InputError) as info:
+        WHERE.port("id.resp_p", text)
+    exc = info.value
+    assert (exc.location.file, exc.location.line, exc.location.field) == ("conn.log", 7, "id.resp_p")
+    assert exc.value == text
+    assert exc.expected == PORT
+
+
+@pytest.mark.parametrize(
+    ("text", "number"), [("0", 0), ("53", 53), ("00053", 53), ("65535", 65535), (53, 53), (53.0, 53)]
+)
+def test_good_ports(text: Any, number: int) -> None:
+    assert WHERE.port("id.resp_p", text) == number
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [("0", 0), ("9223372036854775807", 2**63 - 1), (2**63 - 1, 2**63 - 1), ("000000000000000000012", None)],
+)
+def test_count_digits_are_bounded(text: Any, number: int | None) -> None:
+    if number is None:  # 21 digits: beyond a long's 19, refused before int() sees it
+        with pytest.raises(InputError, match="expected a non-negative integer"):
+            WHERE.count("orig_pkts", text)
+    else:
+        assert WHERE.count("orig_pkts", text) == number
+
+
+@pytest.mark.parametrize(
+    "text", ["9223372036854775808", "9" * 20, "9" * 5000, "+1", "1_000", "١٢", 2**63, -1, True]
+)
+def test_bad_counts(text: Any) -> None:
+    with pytest.raises(InputError, match="field 'orig_pkts': bad value"):
+        WHERE.count("orig_pkts", text)
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("1_705_312_800", "bad value"),
+        ("nan", "bad value"),
+        ("inf", "bad value"),
+        ("1e9", "bad value"),
+        ("9" * 5000, "bad value"),
+        (float("nan"), "bad value"),
+        (10**400, "bad value"),
+        (1e11, "timestamp outside 1678..2261, the years sectool keeps"),  # the year 5138
+        ("3000-01-01T00:00:00Z", "timestamp outside 1678..2261, the years sectool keeps"),
+        ("1677-12-31T23:59:59Z", "timestamp outside 1678..2261, the years sectool keeps"),
+        ("9999-12-31T23:59:59-00:01", "bad value"),  # beyond datetime itself
+    ],
+)
+def test_bad_times(value: Any, reason: str) -> None:
+    with pytest.raises(InputError) as info:
+        WHERE.time("ts", value)
+    assert info.value.reason == reason
+    assert info.value.expected == TS
+    assert info.value.location.field == "ts"
+
+
+@pytest.mark.parametrize(
+    ("value", "iso"),
+    [
+        ("1705312800.5", "2024-01-15T10:00:00.500000+00:00"),
+        (" 1705312800 ", "2024-01-15T10:00:00+00:00"),
+        (1705312800, "2024-01-15T10:00:00+00:00"),
+        ("2261-12-31T23:59:59Z", "2261-12-31T23:59:59+00:00"),
+        ("1678-01-01T00:00:00+00:00", "1678-01-01T00:00:00+00:00"),
+    ],
+)
+def test_good_times(value: Any, iso: str) -> None:
+    assert WHERE.time("ts", value).isoformat() == iso
+
+
+@pytest.mark.parametrize(
+    ("value", "good"),
+    [("0.5", 0.5), ("1e-05", 1e-05), (3, 3.0), ("1_0", None), ("nan", None), (10**400, None), (True, None)],
+)
+def test_seconds(value: Any, good: float | None) -> None:
+    if good is None:
+        with pytest.raises(InputError, match="expected a non-negative number of seconds"):
+            WHERE.seconds("duration", value)
+    else:
+        assert WHERE.seconds("duration", value) == good
+
+
+HOSTILE_ROWS: list[tuple[str, dict[str, Any], str, Any, str]] = [
+    ("zeek", ZEEK_CONN, "id.resp_p", "++53", PORT),
+    ("zeek", ZEEK_CONN, "id.resp_p", "9" * 5000, PORT),
+    ("zeek", ZEEK_CONN, "orig_pkts", "9" * 5000, COUNT),
+    ("eve", EVE_FLOW, "src_port", "+53", PORT),
+    ("eve", EVE_FLOW, "dest_port", "٥٣", PORT),
+    ("eve", EVE_FLOW, "flow.bytes_toserver", "9" * 5000, COUNT),
+    ("eve", EVE_FLOW, "flow.pkts_toclient", 2**63, COUNT),
+]
+
+
+@pytest.mark.parametrize(("fmt", "base", "field", "value", "expected"), HOSTILE_ROWS)
+def test_hostile_numbers_in_logs_exit_2_with_the_prefix(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    fmt: str,
+    base: dict[str, Any],
+    field: str,
+    value: Any,
+    expected: str,
+) -> None:
+    """The known reproducers (issue 11): a port ``++53`` and 5,000-digit numbers ended in an
+    internal error (exit 1, int()'s ValueError); now exit 2 naming line and field, prefix kept."""
+    path = _write(tmp_path, fmt, base, _set(base, field, value))
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps(EVE_FLOW) + "\n")
+    out = tmp_path / "out.jsonl"
+    rc = main(["traffic", "ingest", str(path), str(other), "--to", str(out)])
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert f"{path.name}:3, field '{field}'" in err
+    assert f"expected {expected}" in err
+    assert "internal error" not in err
+    assert "Traceback" not in err
+    written = [json.loads(line)["log.file.path"] for line in out.read_text().splitlines()]
+    assert written.count(str(path)) == 2  # the valid lines before the damage
+    assert str(other) in written  # the other file of the run is still read

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import gzip
 import json
+import math
 import re
 import socket
 import struct
@@ -172,11 +173,16 @@ def _numbered(
 def json_object(path: Path, lineno: int, text: str, *, what: str = "a line") -> dict[str, Any]:
     """The JSON object on line ``lineno`` of ``path``; InputError (file:line) when it is not one."""
     try:
-        doc = json.loads(text)
+        if _SUSPECT_NUMBER.search(text):  # rare: the hooks cost a Python call per number
+            doc = json.loads(text, parse_constant=_no_constant, parse_float=_finite, parse_int=_bounded)
+        else:
+            doc = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(f"not valid JSON: {exc.msg} at column {exc.colno}", file=path, line=lineno) from exc
     except RecursionError:  # hostile input: arrays or objects nested thousands deep
         raise InputError("not valid JSON: nested too deeply", file=path, line=lineno) from None
+    except ValueError as exc:  # from the hooks
+        raise InputError(f"not valid JSON: {exc}", file=path, line=lineno) from None
     if _SURROGATE_ESCAPE.search(text):
         # json.loads takes a lone UTF-16 surrogate escape ("\ud800") into a str that no UTF-8
         # writer (orjson, the Elasticsearch client, Parquet) can encode later
@@ -191,6 +197,29 @@ def json_object(path: Path, lineno: int, text: str, *, what: str = "a line") -> 
     if not isinstance(doc, dict):
         raise InputError(f"{what} must hold a JSON object", file=path, line=lineno)
     return doc
+
+
+#: Numbers that json.loads takes but no writer after the readers does: ``NaN``/``Infinity`` (not
+#: JSON), ``1e999`` (infinity as a float), integers beyond 64 bits (orjson, the Elasticsearch
+#: client) or beyond Python's 4,300-digit conversion limit (a ValueError that names nothing).
+_SUSPECT_NUMBER = re.compile(r"NaN|Infinity|[eE][-+]?[0-9]{3}|[0-9]{20}")
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(f"number beyond a 64-bit float: {text[:40]}")
+    return number
+
+
+def _bounded(text: str) -> int:
+    if len(text.lstrip("-")) > 20 or not -(2**63) <= (number := int(text)) < 2**64:
+        raise ValueError(f"integer beyond 64 bits: {text[:40]}")
+    return number
 
 
 class TimeRangeError(ValueError):

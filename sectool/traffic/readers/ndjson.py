@@ -404,6 +404,8 @@ def _parse(path: Path, lineno: int, text: str, dropped: dict[str, None]) -> dict
     for key, value in flatten(doc).items():
         key = _OLD_NAMES.get(key, key)
         if key not in FIELDS and namespace_of(key) is not None:
+            if "" in key.split("."):  # "zeek.a..b", "zeek.x.": Elasticsearch refuses the document
+                raise InputError("bad name: an empty part between dots", file=path, line=lineno, field=key)
             if value is not None:
                 event[key] = _free_value(path, lineno, key, value)
             continue

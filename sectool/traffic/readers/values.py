@@ -8,6 +8,7 @@ would be rejected) or the community-id hash (where it would crash).
 
 from __future__ import annotations
 
+import re
 import socket
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,12 +16,17 @@ from pathlib import Path
 from typing import Any
 
 from sectool.errors import InputError
-from sectool.traffic.readers.common import parse_time
+from sectool.traffic.readers.common import TIME_EXPECTED, TimeRangeError, parse_time
 
 __all__ = ["Where", "canonical_ip"]
 
 #: ES ``long`` is a signed 64-bit integer.
 _LONG_MAX = (1 << 63) - 1
+#: Epoch seconds as text (Zeek TSV ``time``): plain digits with an optional fraction, bounded, so
+#: that ``float()`` sees neither ``1_7``, ``inf``, ``nan`` nor 5,000 digits.
+_EPOCH_TEXT = re.compile(r"[0-9]{1,12}(?:\.[0-9]{0,9})?", re.ASCII)
+#: A duration as text (Zeek TSV ``interval``): decimal, optionally with an exponent.
+_SECONDS_TEXT = re.compile(r"[0-9]{1,15}(?:\.[0-9]{0,15})?(?:[eE][-+]?[0-9]{1,3})?", re.ASCII)
 
 
 #: Canonical forms of addresses seen recently: traffic repeats its addresses, and a dict lookup
@@ -62,18 +68,23 @@ class Where:
         return InputError(reason, file=self.file, line=self.line, field=field, value=value, expected=expected)
 
     def integer(self, field: str, value: Any, low: int, high: int, expected: str) -> int | None:
-        """An integer in ``low..high`` from a JSON number or decimal text; ``None`` stays ``None``."""
+        """An integer in ``low..high`` from a JSON number or plain decimal text; ``None`` stays ``None``.
+
+        Text must be ASCII digits only, at most as many as ``high`` has: ``int()`` would also take
+        ``+53``, `` 53``, ``5_3`` and Arabic-Indic digits, and raises (not a user error) on text
+        longer than ``sys.int_info.default_max_str_digits``.
+        """
         if value is None:
             return None
         number: int | None = None
         if isinstance(value, bool):
             number = None
-        elif isinstance(value, int):
-            number = value
-        elif isinstance(value, float) and value.is_integer():
+        elif (
+            isinstance(value, int)
+            or (isinstance(value, float) and value.is_integer())
+            or (isinstance(value, str) and _is_digits(value, len(str(high))))
+        ):
             number = int(value)
-        elif isinstance(value, str) and value.strip().lstrip("+").isdecimal():
-            number = int(value.strip())
         if number is None or not low <= number <= high:
             raise self.fail(field, value, expected)
         return number
@@ -103,30 +114,32 @@ class Where:
             raise self.fail(field, value, "an IPv4 or IPv6 address") from None
 
     def time(self, field: str, value: Any) -> datetime:
-        """Epoch seconds (number or decimal text) or ISO 8601 with a timezone."""
-        expected = "epoch seconds or an ISO 8601 timestamp with a timezone"
-        if isinstance(value, str):
-            text = value.strip()
-            try:
-                return parse_time(float(text))
-            except ValueError:
-                pass
-            except (OverflowError, OSError):
-                raise self.fail(field, value, expected) from None
-            value = text
+        """Epoch seconds (number or decimal text) or ISO 8601 with a timezone, within
+        :data:`~sectool.traffic.readers.common.TIME_RANGE`."""
+        stamp = value
+        if isinstance(value, str) and _EPOCH_TEXT.fullmatch(value.strip()):
+            stamp = float(value)  # bounded digits: float() cannot fail or overflow here
         try:
-            return parse_time(value)
+            return parse_time(stamp)
+        except TimeRangeError as exc:
+            raise self.fail(field, value, TIME_EXPECTED, str(exc)) from None
         except (ValueError, TypeError, OverflowError, OSError):
-            raise self.fail(field, value, expected) from None
+            raise self.fail(field, value, TIME_EXPECTED) from None
 
     def seconds(self, field: str, value: Any) -> float | None:
-        """A non-negative duration in seconds (Zeek ``interval``)."""
+        """A non-negative duration in seconds (Zeek ``interval``): a JSON number or decimal text."""
         if value is None:
             return None
-        try:
-            number = float(value) if not isinstance(value, bool) else -1.0
-        except (TypeError, ValueError):
-            number = -1.0
-        if not 0 <= number < 1e12:  # also rejects NaN
+        number = -1.0
+        if isinstance(value, float) or (isinstance(value, str) and _SECONDS_TEXT.fullmatch(value)):
+            number = float(value)
+        elif isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 10**12:
+            number = float(value)  # bounded first: float() of a 400-digit JSON integer overflows
+        if not 0 <= number < 1e12:  # also rejects NaN and infinity
             raise self.fail(field, value, "a non-negative number of seconds")
         return number
+
+
+def _is_digits(text: str, most: int) -> bool:
+    """``text`` is 1..``most`` ASCII digits (``str.isdigit`` alone takes other scripts' digits)."""
+    return 0 < len(text) <= most and text.isascii() and text.isdigit()
