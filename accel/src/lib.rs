@@ -39,7 +39,7 @@ const MAX_DEPTH: usize = 32;
 const MAX_SEEN: usize = 256;
 /// The output format: bumped with every change to what is accepted or written, so that Python
 /// does not use a stale build (`sectool.traffic.es.fast_ndjson.ACCEL_FORMAT`).
-const FORMAT: u32 = 4;
+const FORMAT: u32 = 5;
 
 /// Namespaces whose names are kept as they are (``sectool.traffic.ecs.NAMESPACES``): a line with
 /// one takes the Python path, which folds them into the document.
@@ -198,9 +198,18 @@ impl NdjsonBulk {
         for (name, value) in labels {
             let field = id(&name)
                 .ok_or_else(|| PyValueError::new_err(format!("label {name} is not a field")))?;
-            if fields[usize::from(field)].check != KEYWORD || needs_escape(&value) {
+            // a date label (event.ingested) comes as the text Python's encoder writes for it:
+            // `YYYY-MM-DDTHH:MM:SS.ffffffZ`, written as it is
+            let date_text =
+                value.len() == 27 && value.ends_with('Z') && parse_iso(&value).is_some();
+            let fits = match fields[usize::from(field)].check {
+                KEYWORD => true,
+                DATE => date_text,
+                _ => false,
+            };
+            if !fits || needs_escape(&value) {
                 return Err(PyValueError::new_err(format!(
-                    "label {name} is not a keyword without escapes"
+                    "label {name} is not a keyword (or a date in canonical text) without escapes"
                 )));
             }
             label_ids.push((field, value));
@@ -1086,6 +1095,9 @@ fn parse_iso(text: &str) -> Option<i64> {
         digits_value(&b[5..7])?,
         digits_value(&b[8..10])?,
     );
+    if !(1679..=2260).contains(&y) {
+        return None; // near or outside the years the store holds (1678..2261): Python decides
+    }
     let (h, mi, s) = (
         digits_value(&b[11..13])?,
         digits_value(&b[14..16])?,

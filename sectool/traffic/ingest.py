@@ -66,6 +66,10 @@ class IngestSummary:
 _NOT_SENSOR_DATA = ("unknown format", "empty file")
 
 
+def _as_is(event: dict[str, Any]) -> dict[str, Any]:
+    return event
+
+
 def _as_input(item: Path | InputFile) -> InputFile:
     return item if isinstance(item, InputFile) else InputFile(Path(item))
 
@@ -105,13 +109,15 @@ def iter_input_events(
                 if direct(path, fmt, report):
                     datasets["ndjson"] += summary.read - before
                     continue
+            # ECS NDJSON is taken as it is (as the compiled path takes it): stamps, no related.*
+            complete = enrich if fmt != "ndjson" else _as_is
             for event in read_events(path, site=site, options=options, report=report, fmt=fmt):
                 summary.read += 1
                 for key, value in stamps.items():
                     if key not in event:
                         event[key] = value
                 datasets[event.get("event.dataset") or "(none)"] += 1
-                yield enrich(event)
+                yield complete(event)
         except InputError as exc:
             # without its traceback, which would keep the reader's buffers alive to the end
             summary.damaged.append(exc.with_traceback(None))

@@ -56,6 +56,8 @@ PARQUET_SUFFIXES = frozenset({".parquet"})
 JSONL_SUFFIXES = frozenset({".jsonl", ".ndjson"})
 
 _DATE_FIELDS = frozenset(k for k, t in FIELDS.items() if t == "date")
+#: The nanoseconds a timestamp column holds (``readers.common.TIME_RANGE``: 1678-01-01 .. 2262-01-01).
+_NS_LOW, _NS_HIGH = -9_214_560_000 * 1_000_000_000, 9_214_646_400 * 1_000_000_000
 #: Every column of a local event table: the ECS fields, then one JSON column per namespace.
 COLUMNS: tuple[str, ...] = (*FIELDS, *NAMESPACES)
 #: Events converted to Arrow per batch when writing (bounds memory).
@@ -409,11 +411,19 @@ def _jsonl_batches(
 ) -> Iterator[pa.Table]:
     rows: list[dict[str, Any]] = []
     try:
-        fh: IO[str] = path.open(encoding="utf-8")
+        fh: IO[bytes] = path.open("rb")
     except OSError as exc:
         raise InputError(f"cannot open event file: {exc.strerror}", file=path) from exc
     with fh:
-        for lineno, line in enumerate(fh, 1):
+        for lineno, raw in enumerate(fh, 1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise InputError(
+                    f"not UTF-8 text at byte {exc.start} of the line (a JSONL event file is plain text)",
+                    file=path,
+                    line=lineno,
+                ) from None
             if not line.strip():
                 continue
             rows.append(_parse_line(path, lineno, line, columns))
@@ -425,12 +435,19 @@ def _jsonl_batches(
 
 
 def _parse_line(path: Path, lineno: int, line: str, columns: Sequence[str] | None) -> dict[str, Any]:
-    try:
-        row = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"not valid JSON: {exc.msg}", file=path, line=lineno) from exc
-    if not isinstance(row, dict):
-        raise InputError("a line must hold a JSON object", file=path, line=lineno)
+    from sectool.traffic.readers.common import json_object  # hostile JSON: depth, numbers, surrogates
+
+    row = json_object(path, lineno, line)
+    for key, value in row.items():
+        if key in FIELDS and value is not None and key not in _DATE_FIELDS and not _fits(key, value):
+            raise InputError(
+                "event value has the wrong type",
+                file=path,
+                line=lineno,
+                field=key,
+                value=value,
+                expected=FIELDS[key],
+            )
     free: dict[str, dict[str, Any]] = {}
     for key in list(row):
         if key not in FIELDS:
@@ -446,8 +463,15 @@ def _parse_line(path: Path, lineno: int, line: str, columns: Sequence[str] | Non
         if row[key] is not None:
             try:
                 row[key] = _epoch_ns(row[key], key)
-            except ValueError as exc:
+            except (ValueError, TypeError, OverflowError) as exc:
                 raise InputError(str(exc), file=path, line=lineno, field=key) from exc
+            if not _NS_LOW <= row[key] < _NS_HIGH:
+                raise InputError(
+                    "timestamp outside the years 1678-2261 (what nanosecond timestamps hold)",
+                    file=path,
+                    line=lineno,
+                    field=key,
+                )
     return row
 
 

@@ -104,7 +104,8 @@ def test_cli_with_a_visible_progress_bar(
     monkeypatch.setattr(cli_ingest, "IngestProgress", spy)
     out = tmp_path / "o.jsonl"
     assert main(["traffic", "ingest", str(DATA / "eve.json"), str(DATA / "conn.log"), "--to", str(out)]) == 0
-    assert "read 17" in capsys.readouterr().out
+    # 6 conn records + 1 heuristic login + 10 EVE records + the EVE stats record, now kept as a metric
+    assert "read 18" in capsys.readouterr().out
     (bar,) = created
     task = bar.progress.tasks[0]
     assert (

@@ -33,7 +33,7 @@ __all__ = ["ACCEL_FORMAT", "AccelError", "accel_module", "ingest_ndjson"]
 
 #: The output format of ``accel/src/lib.rs`` this code matches (its ``FORMAT``); a build of
 #: another format (a stale install after the Rust code changed) is not used.
-ACCEL_FORMAT = 4
+ACCEL_FORMAT = 5
 
 
 class AccelError(RuntimeError):

@@ -33,6 +33,15 @@ _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
 _LABEL_NAMES = frozenset({"label", "labels", "detailed-label", "detailedlabel", "detailed_label"})
 
 
+def _dotted(name: str) -> str | None:
+    """``name`` without empty dotted parts (``a..b`` -> ``a.b``, ``x.`` -> ``x``): Elasticsearch
+    refuses a field name with an empty part, and such names come from hostile or cut headers."""
+    if ".." not in name and not name.startswith(".") and not name.endswith("."):
+        return name
+    parts = [p for p in name.split(".") if p]
+    return ".".join(parts) or None
+
+
 def is_label(name: str) -> bool:
     """Whether a column is not Zeek's but a data set's label: a known label name, or a name Zeek
     cannot write (Zeek's field names are identifiers)."""
@@ -76,7 +85,10 @@ def map_record(spec: LogSpec, record: dict[str, Any], where: Where) -> dict[str,
         if targets is None:
             if name in spec.drop:
                 continue
-            key = f"labels.{name}" if is_label(name) else prefix + name
+            free = _dotted(name)
+            if free is None:
+                continue  # a name of dots only: nothing to file it under
+            key = f"labels.{free}" if is_label(name) else prefix + free
             event[key] = free_value(value)
             continue
         for ecs_name, conv in targets:
