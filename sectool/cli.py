@@ -11,32 +11,44 @@ import logging
 import os
 import sys
 import traceback
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from typing import ClassVar
 
 import typer
 
 from sectool import __version__
-from sectool.console import err
+from sectool._lazy_cli import LazyApp, LazyGroup
 from sectool.errors import SectoolError
-from sectool.iso27001.cli import app as risk_app
 from sectool.playbook.cli import register as register_playbook_commands
-from sectool.practice_audit.cli import app as audit_app
-from sectool.report.cli import app as report_app
-from sectool.traffic.cli import app as traffic_app
+
+# Start-up time is part of every cron run and every command a person types: this module and
+# what it imports stay light (see bench/bench_startup.py and tests/test_cli_startup.py). The
+# sub-apps load when the command line enters them; heavy libraries load in command bodies.
+
+
+class _Root(LazyGroup):
+    """``sectool``: the playbook commands, then the sub-apps, each imported on first use."""
+
+    lazy_apps: ClassVar[Mapping[str, LazyApp]] = {
+        "risk": LazyApp(
+            "sectool.iso27001.cli", "ISO/IEC 27001 risk register: validate, score, heat map, SoA."
+        ),
+        "audit": LazyApp("sectool.practice_audit.cli", "GP-clinic security self-assessment."),
+        "traffic": LazyApp("sectool.traffic.cli", "Traffic: ingest, simulate, detect anomalies."),
+        "report": LazyApp("sectool.report.cli", "Reports for the health cyber forum."),
+    }
+
 
 app = typer.Typer(
     name="sectool",
+    cls=_Root,
     help="Security toolkit for the Danish health sector.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-app.add_typer(risk_app, name="risk", help="ISO/IEC 27001 risk register: validate, score, heat map, SoA.")
-app.add_typer(audit_app, name="audit", help="GP-clinic security self-assessment.")
-app.add_typer(traffic_app, name="traffic", help="Traffic: ingest, simulate, detect anomalies.")
-app.add_typer(report_app, name="report", help="Reports for the health cyber forum.")
 register_playbook_commands(app)
 
 
@@ -65,6 +77,7 @@ class _OneLineHandler(logging.Handler):
             if record.exc_info and record.exc_info[1] is not None:
                 exc = record.exc_info[1]
                 message = f"{message}: {type(exc).__name__}: {exc}"
+            from sectool.console import err
             from sectool.safetext import strip_controls
 
             text = strip_controls(f"{record.levelname.lower()}: {record.name}: {message}".replace("\n", " "))
@@ -111,14 +124,19 @@ def _main(argv: Sequence[str] | None) -> int:
         return code if isinstance(code, int) else (0 if code is None else 1)
     except SectoolError as exc:
         # Imported here, on the error path: safetext needs pydantic, which `sectool --help` does not load.
+        from sectool.console import err
         from sectool.safetext import strip_controls
 
         err.print(f"error: {strip_controls(str(exc))}", markup=False, highlight=False, soft_wrap=True)
         return exc.exit_code
     except KeyboardInterrupt:
+        from sectool.console import err
+
         err.print("interrupted", markup=False, highlight=False)
         return 130
     except Exception as exc:
+        from sectool.console import err
+
         if os.environ.get("SECTOOL_DEBUG"):
             traceback.print_exc()
         err.print(

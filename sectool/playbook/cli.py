@@ -7,7 +7,6 @@ from pathlib import Path
 
 import typer
 
-from sectool.console import out
 from sectool.errors import InputError
 
 __all__ = ["parse_time", "register"]
@@ -76,6 +75,7 @@ def schedule(
     ),
 ) -> None:
     """Show when the playbooks run; with --crontab, print the lines to install with 'crontab -e'."""
+    from sectool.console import out
     from sectool.playbook.schedule import crontab_lines, schedule_table
 
     if crontab:
