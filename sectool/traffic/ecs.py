@@ -166,6 +166,10 @@ FIELDS: dict[str, str] = {
     "sectool.icmp.code": "long",
     "sectool.kerberos.request_type": "keyword",  # AS | TGS (ECS has no Kerberos fields)
     "sectool.kerberos.error": "keyword",  # KDC_ERR_PREAUTH_FAILED, ...
+    "sectool.ntlm.workstation": "keyword",  # the client's NetBIOS name in an NTLM AUTHENTICATE
+    "sectool.ntlm.version": "keyword",  # v1 | v2 (from the NT response length)
+    "sectool.dhcp.requested_ip": "ip",  # DHCP option 50 (ECS has no DHCP fields)
+    "sectool.dhcp.assigned_ip": "ip",  # yiaddr of the server's answer
 }
 
 #: Fields that hold a list of values (ECS arrays that sectool keeps as lists).

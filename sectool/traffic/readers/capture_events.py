@@ -1,6 +1,6 @@
 """ECS events of a capture: the finished flow (with the protocol its payload showed), its
-authentication heuristic, the protocol records the inspector extracted (TLS, HTTP, SSH, Kerberos)
-next to it, and DNS transactions.
+authentication heuristic, the protocol records the inspector extracted (TLS, HTTP, SSH, Kerberos,
+NTLM) next to it, and DNS transactions.
 
 ``network.protocol`` of a flow is the protocol identified from its payload
 (:mod:`sectool.traffic.readers.dpi`). When no payload identified one (no payload at all, a

@@ -25,9 +25,10 @@ Once identified, the flow's ``network.protocol`` is that protocol, and an extrac
 TLS and SSH until both hellos / banners were seen (at most :data:`EXTRACT_PACKETS` payload
 packets), Kerberos over TCP until the first exchange, HTTP every segment that starts a request or
 response (a prefix test; at most :data:`HTTP_TRANSACTIONS` per flow), Kerberos over UDP and DNS
-every datagram. SMTP, IMAP, POP3 and FTP flows are watched for a ClientHello from the client
-(after ``STARTTLS``), whose handshake is then read as TLS's. The cost per flow is bounded; nothing
-here raises on hostile bytes.
+every datagram, SMB until a session is set up (its NTLM logons, :mod:`.smb`). SMTP, IMAP, POP3
+and FTP flows are watched for a ClientHello from the client (after ``STARTTLS``), whose handshake
+is then read as TLS's, and for NTLM logons (:class:`.ntlm.Watch`), as are the client packets of
+flows not (yet) identified. The cost per flow is bounded; nothing here raises on hostile bytes.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sectool.traffic.flows import DPI_DONE, Flow
-from sectool.traffic.readers import http, kerberos, tls
+from sectool.traffic.readers import http, kerberos, ntlm, smb, tls
 from sectool.traffic.readers.dns import parse_message
 
 __all__ = [
@@ -127,7 +128,7 @@ class Inspector:
         dns: receives the datagrams of a flow identified as DNS.
     """
 
-    __slots__ = ("_dns", "_emit", "count", "extractor", "heads", "next", "open", "packets", "tcp")
+    __slots__ = ("_dns", "_emit", "count", "extractor", "heads", "next", "ntlm", "open", "packets", "tcp")
 
     def __init__(self, tcp: bool, emit: Emit, dns: DnsSink) -> None:
         self.tcp = tcp
@@ -139,10 +140,20 @@ class Inspector:
         self.packets = 0
         self.count = 0  # records emitted: part of their document ids
         self.extractor: _Extractor | None = None
+        self.ntlm: ntlm.Watch | None = None  # NTLM logons in a protocol no extractor reads
 
     def emit(self, flow: Flow, ts: int, dataset: str, fields: dict[str, Any]) -> None:
         self._emit(flow, ts, dataset, self.count, fields)
         self.count += 1
+
+    def emit_ntlm(self, flow: Flow, logons: list[tuple[int, dict[str, Any]]]) -> None:
+        for ts, fields in logons:
+            self.emit(flow, ts, "sectool.ntlm", fields)
+
+    def watch(self) -> ntlm.Watch:
+        if self.ntlm is None:
+            self.ntlm = ntlm.Watch()
+        return self.ntlm
 
     def _append(self, side: int, seq: int, data: bytes) -> None:
         if not self.open[side]:
@@ -179,13 +190,15 @@ class Inspector:
         if extractor is None:
             service = identify(self.tcp, self.heads[1], self.heads[0])
             if service is None:
+                if from_orig and ntlm.Watch.worth(data):  # DCE/RPC, LDAP, ...: not identified
+                    self.watch().client(ts, seq if self.tcp else None, data)
                 if self.packets >= IDENTIFY_PACKETS:
-                    flow.dpi = DPI_DONE
+                    self.finish(flow)
                 return
             flow.service = service
             factory = _EXTRACTORS.get(service)
             if factory is None:
-                flow.dpi = DPI_DONE
+                self.finish(flow)
                 return
             extractor = self.extractor = factory(self)
             self.packets = 0
@@ -203,6 +216,9 @@ class Inspector:
         if self.extractor is not None:
             self.extractor.close(flow)
             self.extractor = None
+        if self.ntlm is not None:
+            self.emit_ntlm(flow, self.ntlm.close())
+            self.ntlm = None
         flow.dpi = DPI_DONE
 
 
@@ -313,7 +329,8 @@ class _Http(_Extractor):
 
     def __init__(self, owner: Inspector) -> None:
         super().__init__(owner)
-        self.pending: deque[tuple[int, dict[str, Any]]] = deque()
+        # (time, request fields, the NTLM AUTHENTICATE of its Authorization header)
+        self.pending: deque[tuple[int, dict[str, Any], ntlm.Authenticate | None]] = deque()
         self.seen = 0
         # Sequence numbers of recent message starts per side: a retransmitted one is not new.
         self.starts: list[deque[int]] = [deque(maxlen=8), deque(maxlen=8)]
@@ -341,7 +358,10 @@ class _Http(_Extractor):
             self.starts[side].append(seq)
             if len(self.pending) >= _HTTP_PENDING:
                 self._emit(flow, *self.pending.popleft())
-            self.pending.append((ts, http.request_fields(req)))
+            auth = ntlm.from_header(
+                req.headers.get("authorization") or req.headers.get("proxy-authorization")
+            )
+            self.pending.append((ts, http.request_fields(req), auth))
             return False
         if not data.startswith(b"HTTP/"):
             return False
@@ -349,13 +369,16 @@ class _Http(_Extractor):
         if resp is None or 100 <= resp.status < 200 or not self.pending:
             return False  # interim responses, or a response to a request not seen
         self.starts[side].append(seq)
-        ts0, fields = self.pending.popleft()
-        self._emit(flow, ts0, {**fields, **http.response_fields(resp)})
+        ts0, fields, auth = self.pending.popleft()
+        self._emit(flow, ts0, {**fields, **http.response_fields(resp)}, auth)
         return self.seen >= HTTP_TRANSACTIONS
 
-    def _emit(self, flow: Flow, ts: int, fields: dict[str, Any]) -> None:
+    def _emit(self, flow: Flow, ts: int, fields: dict[str, Any], auth: ntlm.Authenticate | None) -> None:
         self.seen += 1
         self.owner.emit(flow, ts, "sectool.http", fields)
+        if auth is not None:  # the answer to an NTLM AUTHENTICATE is the logon's outcome
+            outcome = ntlm.http_outcome(fields.get("http.response.status_code"))
+            self.owner.emit(flow, ts, "sectool.ntlm", ntlm.auth_fields(auth, *outcome))
 
     def close(self, flow: Flow) -> None:
         while self.pending:
@@ -446,6 +469,10 @@ class _StartTls(_Extractor):
     def feed(self, flow: Flow, from_orig: bool, ts: int, seq: int, data: bytes) -> bool:
         owner = self.owner
         if not (from_orig and tls.is_handshake(data, 1)):
+            if from_orig and ntlm.Watch.worth(data):  # AUTH NTLM (SMTP), AUTHENTICATE NTLM (IMAP)
+                owner.watch().client(ts, seq, data)
+            elif not from_orig and owner.ntlm is not None:
+                owner.emit_ntlm(flow, owner.ntlm.server(flow.service, data))
             return owner.packets >= EXTRACT_PACKETS
         owner.heads = [b"", data[:HEAD_BYTES]]
         owner.next = [None, (seq + len(data)) & _MOD]
@@ -453,6 +480,29 @@ class _StartTls(_Extractor):
         owner.packets = 0
         handshake = owner.extractor = _Tls(owner)
         return handshake.feed(flow, from_orig, ts, seq, data)
+
+
+class _Smb(_Extractor):
+    """NTLM logons in SMB session setups (:mod:`.smb`), read from the joined heads until a
+    session is set up, the heads end, or :data:`EXTRACT_PACKETS` packets pass without one."""
+
+    def __init__(self, owner: Inspector) -> None:
+        super().__init__(owner)
+        self.logons = smb.Logons()
+        self.ts = 0
+
+    def feed(self, flow: Flow, from_orig: bool, ts: int, seq: int, data: bytes) -> bool:
+        owner = self.owner
+        self.ts = ts
+        owner.emit_ntlm(flow, self.logons.feed(owner.heads, owner.open, ts))
+        if self.logons.active:
+            owner.packets = 0  # a logon is under way: the packet budget starts again
+        return self.logons.done or owner.packets >= EXTRACT_PACKETS or not any(owner.open)
+
+    def close(self, flow: Flow) -> None:
+        owner = self.owner
+        owner.emit_ntlm(flow, self.logons.feed(owner.heads, owner.open, self.ts, final=True))
+        owner.emit_ntlm(flow, self.logons.close())
 
 
 class _Dns(_Extractor):
@@ -469,6 +519,7 @@ _EXTRACTORS: dict[str, Callable[[Inspector], _Extractor]] = {
     "http": _Http,
     "kerberos": _Kerberos,
     "dns": _Dns,
+    "smb": _Smb,
     "smtp": _StartTls,
     "imap": _StartTls,
     "pop3": _StartTls,

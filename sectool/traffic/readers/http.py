@@ -52,7 +52,19 @@ _REQUEST_LINE = re.compile(rb"([A-Z]{3,9}) ([\x21-\x7e]{1,8000}) HTTP/([01]\.[0-
 _STATUS_LINE = re.compile(rb"HTTP/([01]\.[0-9]) ([1-5][0-9][0-9])(?: [^\r\n]*)?\r?$")
 _MAX_HEAD = 16_384
 _MAX_HEADERS = 100
-_KEEP = frozenset({b"host", b"user-agent", b"referer", b"content-length", b"content-type"})
+#: Headers kept. ``Authorization`` only for the NTLM logon in it (:mod:`.ntlm`): no header value
+#: that may hold a credential (Basic, a bearer token) ever becomes an event field.
+_KEEP = frozenset(
+    {
+        b"host",
+        b"user-agent",
+        b"referer",
+        b"content-length",
+        b"content-type",
+        b"authorization",
+        b"proxy-authorization",
+    }
+)
 
 
 class Request(NamedTuple):

@@ -1,5 +1,5 @@
-"""pcap and pcapng captures -> connection, DNS, protocol (TLS, HTTP, SSH, Kerberos), ARP and
-authentication events.
+"""pcap and pcapng captures -> connection, DNS, protocol (TLS, HTTP, SSH, Kerberos, NTLM), ARP
+and authentication events.
 
 Packets fold into flows (:mod:`sectool.traffic.flows`); the payload of each flow's first packets
 identifies its protocol and feeds the extractors (:mod:`.dpi`); DNS ports go to the DNS decoder
