@@ -16,6 +16,7 @@ import pytest
 
 from sectool.errors import InputError
 from sectool.traffic.detect.config import DetectConfig, load_config
+from sectool.traffic.detect.config_dns_auth import SensorAlerts
 from sectool.traffic.detect.detectors import build_detectors
 from sectool.traffic.detect.dns_shape import (
     encoded_label,
@@ -398,7 +399,11 @@ def test_sensor_verdicts_become_deduplicated_findings() -> None:
     events += [verdict(at(2), "ET EXPLOIT something bad", "198.51.100.8", "10.0.0.5", severity=1, sid="1")]
     events += [verdict(at(70), "ET EXPLOIT something bad", "198.51.100.8", "10.0.0.5", severity=1, sid="1")]
     events += [verdict(at(3), "Scan::Port_Scan", "198.51.100.9", None, zeek=True)]
+    events += [verdict(at(4), "SSH::Password_Guessing", "198.51.100.10", "10.0.0.7", zeek=True)]
+    # Information, not verdicts: in the default ``ignore`` list (the certificate notes were every
+    # false finding on the CTU benign days), so they give no finding unless a site asks for them.
     events += [verdict(at(4), "SSL::Invalid_Server_Cert", "10.0.0.5", "93.184.216.34", zeek=True)]
+    events += [verdict(at(4), "Weird::Activity", "10.0.0.5", "93.184.216.34", zeek=True)]
     events += [verdict(at(5), "ProtocolDetector::Protocol_Found", "10.0.0.5", "93.184.216.34", zeek=True)]
     events += [verdict(at(6), "Notice::Tally", None, None, zeek=True)]
     found = detect(events, "sensor_alerts")
@@ -408,10 +413,17 @@ def test_sensor_verdicts_become_deduplicated_findings() -> None:
         ("ET EXPLOIT something bad", "pair", "high", 1),  # the next hour: its own window
         ("ET SCAN Suspicious inbound to MSSQL port 1433", "pair", "medium", 40),
         ("Notice::Tally", "service", "medium", 1),
-        ("SSL::Invalid_Server_Cert", "pair", "low", 1),
+        ("SSH::Password_Guessing", "pair", "high", 1),
         ("Scan::Port_Scan", "host", "medium", 1),
     ]
     assert len({f.id for f in found}) == len(found)
+    # A site that wants the certificate notes empties (or shortens) ``ignore``: they come back
+    # with their mapped severity.
+    keep = [n for n in SensorAlerts().ignore if n != "SSL::Invalid_Server_Cert"]
+    cfg = DetectConfig.model_validate({"detectors": {"sensor_alerts": {"ignore": keep}}})
+    again = detect(events, "sensor_alerts", cfg=cfg)
+    extra = {(f.title.split(" (")[0], f.entity.kind, f.severity) for f in again} - {g[:3] for g in got}
+    assert extra == {("SSL::Invalid_Server_Cert", "pair", "low")}
 
 
 def test_sensor_alerts_on_flows_only_is_no_finding_and_no_error() -> None:

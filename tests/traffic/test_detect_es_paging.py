@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from sectool.errors import ServiceError
 from sectool.traffic.detect.es_backend import ElasticsearchBackend
 from sectool.traffic.detect.es_paging import MAX_PAGE_SIZE, iter_composite, iter_hits
 from sectool.traffic.detect.es_query import MATCH_ALL
@@ -136,3 +137,59 @@ def test_hundred_thousand_hosts_in_bounded_memory(es: Any) -> None:
         )
     assert len(table) == n
     assert int(table["count"].sum()) == n
+
+
+# --------------------------------------------------------------------------- partial answers
+_BREAKER = {"type": "circuit_breaking_exception", "reason": "[request] Data too large"}
+
+
+def _page(
+    buckets: int, *, failed: int = 0, reason: dict[str, str] | None = None, after: bool = True
+) -> dict[str, Any]:
+    shards: dict[str, Any] = {"total": 3, "successful": 3 - failed, "failed": failed}
+    if failed:
+        shards["failures"] = [{"shard": i, "reason": reason or _BREAKER} for i in range(failed)]
+    groups: dict[str, Any] = {"buckets": [{"key": {"k0": i}, "doc_count": 1} for i in range(buckets)]}
+    if buckets:
+        groups["after_key"] = {"k0": buckets - 1}
+    return {"_shards": shards, "timed_out": False, "aggregations": {"groups": groups}}
+
+
+class _ScriptedES:
+    """Answers searches from a script and records the page sizes asked for."""
+
+    def __init__(self, answers: list[dict[str, Any]]) -> None:
+        self.answers, self.sizes = answers, []
+
+    def search(self, **kwargs: Any) -> dict[str, Any]:
+        self.sizes.append(kwargs["body"]["aggs"]["groups"]["composite"]["size"])
+        return self.answers.pop(0)
+
+
+def _walk(es: Any, page_size: int = 1000) -> list[Any]:
+    return list(iter_composite(es, index="idx", query=MATCH_ALL, sources=[], page_size=page_size))
+
+
+def test_a_tripped_memory_breaker_retries_the_page_smaller_and_keeps_the_smaller_size() -> None:
+    # Elasticsearch answers HTTP 200 with the buckets of the shards that survived: using them
+    # gave too-low counts (a 254-host sweep counted as 84). The page is asked again, halved.
+    es = _ScriptedES([_page(7, failed=2), _page(500), _page(3)])
+    assert len(_walk(es)) == 503
+    assert es.sizes == [1000, 500, 500]
+
+
+@pytest.mark.parametrize(
+    ("answers", "message"),
+    [
+        (
+            [_page(5, failed=1, reason={"type": "shard_failure", "reason": "disk gone"})],
+            "only 2 of 3 shards: shard_failure: disk gone",
+        ),
+        ([{**_page(5), "timed_out": True}], "timed out"),
+        ([_page(5, failed=3)] * 8, "ran out of memory"),
+    ],
+    ids=["other shard failure", "timeout", "breaker at the smallest page"],
+)
+def test_a_partial_answer_is_a_service_error_never_silently_short(answers: list[Any], message: str) -> None:
+    with pytest.raises(ServiceError, match=message):
+        _walk(_ScriptedES(list(answers)))

@@ -234,6 +234,77 @@ def test_echo_replies_and_few_pings_are_not_sweeps() -> None:
     assert _run(replies + few, "port_scan") == []
 
 
+def _dhcp(t: datetime, client: str, mac: str | None, requested: str) -> dict[str, Any]:
+    ev = {"@timestamp": t, "event.dataset": "zeek.dhcp", "event.category": "network",
+          "event.type": "protocol", "source.ip": client, "destination.ip": "192.168.1.1",
+          "sectool.dhcp.requested_ip": requested}  # fmt: skip
+    return ev | ({"source.mac": mac} if mac else {})
+
+
+@pytest.mark.parametrize(
+    ("addresses", "macs", "expected"),
+    [
+        (10, 1, [("dhcp", "192.168.1.30")]),  # the corpus's slips-test13: one client, 10 addresses
+        (5, 1, [("dhcp", "192.168.1.30")]),  # at the threshold
+        (5, 0, [("dhcp", "192.168.1.30")]),  # a log without MACs: the address is the client
+        (4, 1, []),  # below
+        (1, 1, []),  # a renewal repeated: one address
+        (12, 12, []),  # a relay speaking for 12 clients (one MAC each): no client scans
+    ],
+)
+def test_dhcp_requests_for_many_addresses_from_one_client(
+    addresses: int, macs: int, expected: list[tuple[str, str]]
+) -> None:
+    ev = [
+        _dhcp(T0 + timedelta(seconds=i), "192.168.1.30", f"24:4b:fe:1c:48:{i % macs:02x}" if macs else None,
+              f"192.168.1.{100 + i}")
+        for i in range(max(addresses, 3))
+    ]  # fmt: skip
+    if addresses == 1:
+        ev = [{**e, "sectool.dhcp.requested_ip": "192.168.1.100"} for e in ev]
+    ev.append(_conn(T0, "192.168.1.30", "192.168.1.1", 67, transport="udp", state="SF"))  # a flow
+    assert [(f.evidence["variant"], f.entity.value) for f in _run(ev, "port_scan")] == expected
+
+
+def _probes(start: datetime, gap: timedelta, ports: list[int], states: list[str]) -> list[dict[str, Any]]:
+    return [
+        _conn(start + i * gap, "172.16.16.128", "172.16.16.150", port, state=state, sport=53900 + i)
+        for i, (port, state) in enumerate(zip(ports, states, strict=True))
+    ]
+
+
+@pytest.mark.parametrize(
+    ("gap", "ports", "states", "found"),
+    [
+        # nmap -O: odd-flag probes to an open and a closed port, UDP to a closed one, in ~2 s.
+        (
+            timedelta(milliseconds=150),
+            [135] * 6 + [41296] * 3 + [42283, 5357],
+            ["OTH", "SH"] * 5 + ["S0"],
+            True,
+        ),
+        # the same burst over 3 minutes (a client retrying 3 dead services): not a probe burst
+        (timedelta(seconds=18), [135] * 6 + [41296] * 3 + [42283, 5357], ["S0"] * 11, False),
+        # 11 failed tries in seconds, but to 2 ports (445 and 139 of an offline file server)
+        (timedelta(milliseconds=300), [445, 139] * 5 + [445], ["S0"] * 11, False),
+        # many connections to 3 ports, answered (a busy client of one server)
+        (timedelta(milliseconds=200), [80, 443, 8080] * 4, ["SF"] * 12, False),
+    ],
+    ids=["os-detection", "spread-out", "two-ports", "answered"],
+)
+def test_a_probe_burst_is_a_scan(gap: timedelta, ports: list[int], states: list[str], found: bool) -> None:
+    got = [
+        (f.evidence["variant"], f.entity.value) for f in _run(_probes(T0, gap, ports, states), "port_scan")
+    ]
+    assert got == ([("probe", "172.16.16.128 -> 172.16.16.150")] if found else [])
+
+
+def test_a_probe_burst_inside_a_vertical_scan_is_not_a_second_finding() -> None:
+    scan = [_conn(T0 + timedelta(milliseconds=20 * i), "10.0.0.5", "10.0.0.6", 1000 + i) for i in range(60)]
+    found = _run(scan, "port_scan")
+    assert [f.evidence["variant"] for f in found] == ["vertical"]
+
+
 def test_a_rat_session_on_an_uncommon_port_is_one_c2_finding() -> None:
     rng = random.Random(3)
     t, ev = T0, []

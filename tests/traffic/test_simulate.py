@@ -48,7 +48,14 @@ def test_network_shape(sim):
     assert df["observer.name"].nunique() == 5
     names = set(df["dns.question.registered_domain"].dropna())
     assert {"sundhed.dk", "nsp.dk", "fmk-online.dk"} <= names
-    assert set(df["event.category"]) == {"network", "authentication"}
+    # IDS alerts on the brute force (the sensor's verdicts) are the third category; they keep
+    # their own kind, module and dataset where the flows carry the simulator's defaults.
+    assert set(df["event.category"]) == {"network", "authentication", "intrusion_detection"}
+    alerts = df[df["event.category"] == "intrusion_detection"]
+    assert set(alerts["event.kind"]) == {"alert"}
+    assert set(alerts["event.dataset"]) == {"suricata.eve"}
+    assert alerts["rule.name"].notna().all()
+    assert set(df.loc[df["event.category"] != "intrusion_detection", "event.kind"]) == {"event"}
     # daily rhythm: a working hour is much busier than an evening hour (Europe/Copenhagen) for
     # the people (their DNS lookups); the infrastructure (monitoring, scanner, backup) runs all day
     people = df[df["event.type"] == "protocol"]

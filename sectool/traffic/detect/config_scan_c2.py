@@ -50,7 +50,8 @@ class _Model(BaseModel):
 
 
 class PortScan(_Model):
-    """Port scans, sweeps and probes (vertical, horizontal, ICMP, ARP); see the docs' table."""
+    """Port scans, sweeps and probes (vertical, horizontal, ICMP, ARP, DHCP, probe bursts); see
+    the docs' table."""
 
     enabled: bool = True
     #: Fast scans: windows of this length.
@@ -73,6 +74,15 @@ class PortScan(_Model):
     icmp_min_hosts: int = Field(16, ge=2)
     #: ARP requests from one sender for this many target addresses in a short window.
     arp_min_targets: int = Field(64, ge=2)
+    #: DHCP requests from one client (one MAC) for this many different addresses in a short
+    #: window (a DHCP scan: a client asks for one address, its old lease or the one offered).
+    dhcp_min_addresses: int = Field(5, ge=2)
+    #: A probe burst (OS detection: nmap's dozen odd-flag probes to a few ports): at least
+    #: ``probe_min_failed`` failed attempts on ``probe_min_ports`` ports of one host within
+    #: ``probe_max_span``. A client retrying a dead service backs off for seconds between tries.
+    probe_min_failed: int = Field(8, ge=2)
+    probe_min_ports: int = Field(3, ge=2)
+    probe_max_span: Duration = timedelta(seconds=10)
     #: Only scans of internal destinations (the default also reports an inside host scanning
     #: the Internet, and the Internet scanning the inside).
     internal_destinations_only: bool = False

@@ -1,5 +1,6 @@
 """The scan detector as a specification: vertical and horizontal port scans at three time
-scales, ICMP ping sweeps and ARP sweeps, all reported as ``port_scan`` findings.
+scales, ICMP ping sweeps, ARP and DHCP sweeps and probe bursts (OS detection), all reported as
+``port_scan`` findings.
 
 Counts are taken per short window (a fast scan: 50 ports in a minute), per hour (the classic
 threshold), and over the analysed range as a rate per day of the scanner's own active span
@@ -17,10 +18,11 @@ from sectool.traffic.detect.config_scan_c2 import FAILED_STATES
 from sectool.traffic.detect.filters import And, Cidr, Eq, Exists, Filter, In, Not, Or
 from sectool.traffic.detect.spec import Cardinality, Count, DetectorSpec, Having, Max, Min, Query
 
-__all__ = ["ICMP_ECHO_TYPES", "SCALES", "port_scan"]
+__all__ = ["DHCP_REQUESTED", "ICMP_ECHO_TYPES", "SCALES", "port_scan"]
 
 SRC, DST, PORT = "source.ip", "destination.ip", "destination.port"
 STATE = "sectool.connection.state"
+DHCP_REQUESTED = "sectool.dhcp.requested_ip"
 #: ICMP echo request (IPv4) and ICMPv6 echo request.
 ICMP_ECHO_TYPES = (8, 128)
 ICMP_TRANSPORTS = ("icmp", "ipv6-icmp")
@@ -108,6 +110,36 @@ def port_scan(cfg: DetectConfig) -> DetectorSpec:
             interval=c.short_interval,
             having=(Having(f"cardinality:{DST}", ">=", c.arp_min_targets),),
             optional=frozenset({"event.action"}),
+        )
+    )
+    # DHCP: one client asking for many addresses. The MACs are counted so that a relay or a
+    # server-side log (many clients behind one address) is not one client.
+    queries.append(
+        Query(
+            name="dhcp",
+            group_by=(SRC,),
+            metrics=(Count(), Cardinality(DHCP_REQUESTED), Cardinality("source.mac"), Min("@timestamp"),
+                     Max("@timestamp")),
+            filter=_all(Exists(DHCP_REQUESTED), _allow(cfg)),
+            interval=c.short_interval,
+            having=(Having(f"cardinality:{DHCP_REQUESTED}", ">=", c.dhcp_min_addresses),),
+            optional=frozenset({DHCP_REQUESTED, "source.mac"}),
+        )
+    )  # fmt: skip
+    # Probe bursts: a few ports of one host, many failed attempts, in seconds (the scorer checks
+    # the span); the having keeps the rows few.
+    queries.append(
+        Query(
+            name="probe",
+            group_by=(SRC, DST),
+            metrics=_metrics(PORT),
+            filter=ports,
+            interval=c.short_interval,
+            having=(
+                Having(f"cardinality:{PORT}", ">=", c.probe_min_ports),
+                Having("count:failed", ">=", c.probe_min_failed),
+            ),
+            optional=_OPTIONAL_STATE,
         )
     )
     return DetectorSpec(

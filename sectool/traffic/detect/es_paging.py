@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from sectool.errors import ServiceError
 
@@ -41,6 +41,8 @@ DEFAULT_PAGE_SIZE = 10_000
 #: The ``search.max_buckets`` default is 65,536; a composite page must stay below it together
 #: with its sub-aggregation buckets.
 MAX_PAGE_SIZE = 10_000
+#: The smallest page a memory-breaker retry goes down to before giving up.
+MIN_RETRY_PAGE = 100
 #: Hits per ``search_after`` page (the ``index.max_result_window`` default is 10,000).
 DEFAULT_HITS_PAGE = 5000
 
@@ -116,28 +118,12 @@ def iter_composite(
         raise ValueError(f"page_size must be within 1..{MAX_PAGE_SIZE}, got {page_size}")
     after: Mapping[str, Any] | None = None
     while True:
-        composite: dict[str, Any] = {"size": page_size, "sources": list(sources)}
-        if after is not None:
-            composite["after"] = after
-        agg: dict[str, Any] = {"composite": composite}
-        if aggs:
-            agg["aggs"] = dict(aggs)
-        body: dict[str, Any] = {
-            "size": 0,
-            "track_total_hits": False,
-            "query": dict(query),
-            "aggs": {"groups": agg},
-        }
-        if runtime_mappings:
-            body["runtime_mappings"] = dict(runtime_mappings)
-        resp = call_es(
-            f"composite aggregation on {index!r}",
-            es.search,
-            index=index,
-            body=body,
-            allow_no_indices=True,
-            ignore_unavailable=True,
-        )
+        resp = _composite_page(es, index, query, sources, aggs, page_size, after, runtime_mappings)
+        if resp is None:
+            # A shard's memory breaker tripped: the same page again, half as large (and the
+            # following pages too: the buckets of this query are that heavy).
+            page_size = _smaller_page(page_size, index)
+            continue
         result = (resp.get("aggregations") or {}).get("groups") or {}
         buckets = result.get("buckets") or []
         if on_page is not None:
@@ -147,6 +133,77 @@ def iter_composite(
         # A short page is the last one: saves the empty round trip the docs' loop makes.
         if after is None or len(buckets) < page_size:
             return
+
+
+def _smaller_page(page_size: int, index: str) -> int:
+    if page_size <= MIN_RETRY_PAGE:
+        raise ServiceError(
+            f"Elasticsearch ran out of memory for the composite aggregation on {index!r} even "
+            f"at {page_size} buckets per page: raise the node's heap or narrow the range"
+        )
+    return max(MIN_RETRY_PAGE, page_size // 2)
+
+
+def _composite_page(
+    es: Elasticsearch,
+    index: str,
+    query: Mapping[str, Any],
+    sources: Sequence[Mapping[str, Any]],
+    aggs: Mapping[str, Any] | None,
+    page_size: int,
+    after: Mapping[str, Any] | None,
+    runtime_mappings: Mapping[str, Any] | None,
+) -> Mapping[str, Any] | None:
+    """One composite page; ``None`` when a shard's circuit breaker tripped (retry smaller).
+
+    Elasticsearch answers a search whose shards partly failed with HTTP 200 and the buckets of
+    the shards that succeeded: counts silently too low (seen on a 3-shard index, where 10,000
+    buckets with a ``cardinality`` each tripped the request breaker on two shards). A partial
+    answer is therefore never used: a memory breaker means a smaller page, any other shard
+    failure or a timeout is a :class:`ServiceError`.
+    """
+    composite: dict[str, Any] = {"size": page_size, "sources": list(sources)}
+    if after is not None:
+        composite["after"] = after
+    agg: dict[str, Any] = {"composite": composite}
+    if aggs:
+        agg["aggs"] = dict(aggs)
+    body: dict[str, Any] = {
+        "size": 0,
+        "track_total_hits": False,
+        "query": dict(query),
+        "aggs": {"groups": agg},
+    }
+    if runtime_mappings:
+        body["runtime_mappings"] = dict(runtime_mappings)
+    try:
+        resp = call_es(
+            f"composite aggregation on {index!r}",
+            es.search,
+            index=index,
+            body=body,
+            allow_no_indices=True,
+            ignore_unavailable=True,
+        )
+    except ServiceError as exc:
+        # All shards failed: Elasticsearch raises instead of answering partially.
+        if "circuit_breaking_exception" in str(exc):
+            return None
+        raise
+    shards = resp.get("_shards") or {}
+    failures = shards.get("failures") or []
+    if shards.get("failed"):
+        reasons = [error_reason(f.get("reason")) for f in failures if isinstance(f, Mapping)]
+        if reasons and all(r.startswith("circuit_breaking_exception") for r in reasons):
+            return None
+        raise ServiceError(
+            f"Elasticsearch answered the composite aggregation on {index!r} from only "
+            f"{shards.get('successful', '?')} of {shards.get('total', '?')} shards: "
+            + (reasons[0] if reasons else "no reason given")
+        )
+    if resp.get("timed_out"):
+        raise ServiceError(f"the composite aggregation on {index!r} timed out (partial answer)")
+    return cast("Mapping[str, Any]", resp)
 
 
 def iter_hits(

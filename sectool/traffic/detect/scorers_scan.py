@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sectool.traffic.detect.detectors_scan import SCALES
+from sectool.traffic.detect.detectors_scan import DHCP_REQUESTED, SCALES
 from sectool.traffic.detect.findings import EntityKind, Finding
 from sectool.traffic.detect.scoring import (
     ScoreContext,
@@ -129,10 +129,15 @@ def _port_hits(spec: DetectorSpec, tables: Mapping[str, pd.DataFrame], ctx: Scor
 def _sweep_hits(spec: DetectorSpec, tables: Mapping[str, pd.DataFrame], ctx: ScoreContext) -> list[Hit]:
     p = spec.params
     hits: list[Hit] = []
-    for variant, threshold, share in (("icmp", p["icmp_min_hosts"], 0.5), ("arp", p["arp_min_targets"], 1.0)):
+    for variant, threshold, share, card in (
+        ("icmp", p["icmp_min_hosts"], 0.5, "cardinality:destination.ip"),
+        ("arp", p["arp_min_targets"], 1.0, "cardinality:destination.ip"),
+        ("dhcp", p["dhcp_min_addresses"], 1.0, f"cardinality:{DHCP_REQUESTED}"),
+    ):
         for row in rows(windows(tables[variant], p["short_interval"], ctx)):
-            n = int(row["cardinality:destination.ip"])
-            if n < threshold:
+            n = int(row[card])
+            # DHCP: one client is one MAC (a relay speaks for many; no MAC counts as one).
+            if n < threshold or (variant == "dhcp" and int(row["cardinality:source.mac"]) > 1):
                 continue
             first, last = to_datetime(row["min:@timestamp"]), to_datetime(row["max:@timestamp"])
             hits.append(
@@ -142,11 +147,33 @@ def _sweep_hits(spec: DetectorSpec, tables: Mapping[str, pd.DataFrame], ctx: Sco
     return hits
 
 
+def _probe_hits(spec: DetectorSpec, tables: Mapping[str, pd.DataFrame], ctx: ScoreContext) -> list[Hit]:
+    """Probe bursts: the query's having already asked for the ports and failures; here the
+    burst must also be short (``probe_max_span``) and mostly failed."""
+    p = spec.params
+    hits: list[Hit] = []
+    threshold = float(p["probe_min_failed"])
+    for row in rows(windows(tables["probe"], p["short_interval"], ctx)):
+        count, failed = int(row["count"]), int(row["count:failed"])
+        first, last = to_datetime(row["min:@timestamp"]), to_datetime(row["max:@timestamp"])
+        share = failed / count if count else 0.0
+        if last - first > p["probe_max_span"] or share < p["min_failed_share"]:
+            continue
+        hits.append(
+            Hit("probe", (row["source.ip"], row["destination.ip"]), first, last,
+                int(row["cardinality:destination.port"]), count, share, threshold, "short",
+                scan_score(failed, threshold, share))
+        )  # fmt: skip
+    return hits
+
+
 _TITLES = {
     "vertical": "{n} ports probed on {b}",
     "horizontal": "port {b} probed on {n} hosts",
     "icmp": "ping sweep of {n} hosts",
     "arp": "ARP sweep of {n} addresses",
+    "dhcp": "DHCP requests for {n} addresses",
+    "probe": "probe burst: {c} failed attempts on {n} ports of {b}",
 }
 
 
@@ -154,13 +181,21 @@ _TITLES = {
 def port_scan(spec: DetectorSpec, tables: Mapping[str, pd.DataFrame], ctx: ScoreContext) -> list[Finding]:
     """One finding per scan (see the module docstring for the rules and the score)."""
     hits = merge_hits(_port_hits(spec, tables, ctx) + _sweep_hits(spec, tables, ctx))
+    # A probe burst that a vertical scan of the same pair already covers adds nothing.
+    vertical = [h for h in hits if h.variant == "vertical"]
+    hits += [
+        h
+        for h in merge_hits(_probe_hits(spec, tables, ctx))
+        if not any(v.key == h.key and v.first <= h.last and h.first <= v.last for v in vertical)
+    ]
     out: list[Finding] = []
     for h in hits:
         src = h.key[0]
         kind: EntityKind
-        if h.variant == "vertical":
+        if h.variant in ("vertical", "probe"):
             fields: list[tuple[str, Any]] = [("source.ip", src), ("destination.ip", h.key[1])]
-            kind, value, query = "pair", f"{src} -> {h.key[1]}", f"vertical_{h.scale}"
+            query = f"vertical_{h.scale}" if h.variant == "vertical" else "probe"
+            kind, value = "pair", f"{src} -> {h.key[1]}"
         elif h.variant == "horizontal":
             port = int(h.key[1])
             fields = [("source.ip", src), ("destination.port", port)]
@@ -179,7 +214,7 @@ def port_scan(spec: DetectorSpec, tables: Mapping[str, pd.DataFrame], ctx: Score
                 start=h.first,
                 end=h.last + _MS,
                 score_=h.score,
-                title=_TITLES[h.variant].format(n=h.n, b=h.key[-1]),
+                title=_TITLES[h.variant].format(n=h.n, b=h.key[-1], c=round(h.failed_share * h.connections)),
                 evidence={
                     "variant": h.variant,
                     "distinct": h.n,

@@ -158,6 +158,15 @@ def finish_files(event: dict[str, Any], record: dict[str, Any], where: Where) ->
 def finish_dhcp(event: dict[str, Any], record: dict[str, Any], where: Where) -> None:
     extra = [record.get("assigned_addr"), record.get("requested_addr")]
     event["related.ip"] = CONVERTERS["ips"](where, "assigned_addr", [a for a in extra if a]) or None
+    # Typed copies the scan detector aggregates (a zeek.* value is a keyword in a flattened
+    # object, which Elasticsearch cannot count distinct per client).
+    for name, target in (
+        ("requested_addr", "sectool.dhcp.requested_ip"),
+        ("assigned_addr", "sectool.dhcp.assigned_ip"),
+    ):
+        value = record.get(name)
+        if value:
+            event[target] = CONVERTERS["ip"](where, name, value)
 
 
 def finish_reporter(event: dict[str, Any], record: dict[str, Any], where: Where) -> None:

@@ -41,6 +41,8 @@ ATTACK_TYPES = (
     "new_destination",
     "volume_spike",
     "c2_channel",
+    "dga",
+    "sensor_alert",
 )
 
 _B32 = string.ascii_lowercase + "234567"

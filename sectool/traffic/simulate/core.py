@@ -87,6 +87,9 @@ class Simulation:
             if k == "ts" or k.startswith("_"):
                 continue
             values = [col[i] for i in self.order]
+            if k in data:
+                # A per-event value (an alert's event.kind) overrides the simulator's default.
+                values = [d if v is None else v for d, v in zip(data[k], values, strict=True)]
             if FIELDS.get(k) == "long":
                 data[k] = pd.array(values, dtype="Int64")
             else:

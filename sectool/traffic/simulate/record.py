@@ -335,6 +335,42 @@ class Recorder:
             }
         )
 
+    def alert(
+        self,
+        ts_us: int,
+        src: str,
+        dst: str,
+        dport: int,
+        *,
+        signature: str,
+        sid: str,
+        severity: int,
+        category: str,
+        observer: str,
+        site: str,
+    ) -> None:
+        """An IDS alert as Suricata's EVE reports it (a sensor's verdict, not in the capture)."""
+        self._add(
+            {
+                "ts": ts_us,
+                "event.kind": "alert",
+                "event.module": "suricata",
+                "event.dataset": "suricata.eve",
+                "event.category": "intrusion_detection",
+                "event.type": "info",
+                "event.severity": severity,
+                "source.ip": src,
+                "destination.ip": dst,
+                "destination.port": dport,
+                "network.transport": "tcp",
+                "rule.name": signature,
+                "rule.id": sid,
+                "rule.category": category,
+                "observer.name": observer,
+                "sectool.site": site,
+            }
+        )
+
     def columns(self) -> dict[str, list[Any]]:
         """The columns, all padded to the same length."""
         for col in self.cols.values():

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sectool.traffic.simulate.attacks import Injector, baseline_hours, ext_ip
+from sectool.traffic.simulate.attacks_dga_ids import dga, ids_alerts
 from sectool.traffic.simulate.network import Network
 from sectool.traffic.simulate.normal import HOUR_US
 from sectool.traffic.simulate.record import Recorder
@@ -57,6 +58,8 @@ def inject_attacks(
             f"sensor {sensor} stops sending",
         )
     inj.rat_channel(v4[6])  # last, and on its own random stream: the attacks above are unchanged
+    dga(inj, v4[7])  # the same: own random streams
+    ids_alerts(inj)
     inj.truth.sort(key=lambda g: (g["start"], g["type"]))
     return inj.truth, silenced
 
