@@ -227,9 +227,9 @@ class PullBackend:
         self.pulled = 0
 
     def run(self, query: Any, since: datetime, until: datetime) -> Any:
-        from sectool.traffic.detect.es_backend import query_dsl
-        from sectool.traffic.detect.es_query import time_range
-        from sectool.traffic.detect.pandas_backend import PandasBackend
+        from sectool.traffic.detect.backends.es import query_dsl
+        from sectool.traffic.detect.backends.es_query import time_range
+        from sectool.traffic.detect.backends.local import PandasBackend
 
         dsl = (
             query_dsl(query, since, until)
@@ -306,11 +306,11 @@ def detect_child(
     """Run ``detectors`` on one path and print times, buckets, findings and memory."""
     import pandas  # noqa: F401
 
+    from sectool.traffic.detect.backends.es import ElasticsearchBackend
+    from sectool.traffic.detect.backends.local import PandasBackend
     from sectool.traffic.detect.config import DetectConfig
     from sectool.traffic.detect.detectors import build_detectors
     from sectool.traffic.detect.engine import run_detectors
-    from sectool.traffic.detect.es_backend import ElasticsearchBackend
-    from sectool.traffic.detect.pandas_backend import PandasBackend
 
     config = DetectConfig()
     specs = build_detectors(config, detectors)
@@ -615,11 +615,11 @@ def profiles(
     small: int,
 ) -> dict[str, str]:
     """pyinstrument call trees of the ES path and the Parquet path (all detectors, in this process)."""
+    from sectool.traffic.detect.backends.es import ElasticsearchBackend
+    from sectool.traffic.detect.backends.local import PandasBackend
     from sectool.traffic.detect.config import DetectConfig
     from sectool.traffic.detect.detectors import build_detectors
     from sectool.traffic.detect.engine import run_detectors
-    from sectool.traffic.detect.es_backend import ElasticsearchBackend
-    from sectool.traffic.detect.pandas_backend import PandasBackend
 
     config = DetectConfig()
     specs = build_detectors(config, detectors)

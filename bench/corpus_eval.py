@@ -157,10 +157,10 @@ def _files(path: Path, skip: Sequence[str]) -> list[Path]:
 def run_case(corpus: Path, case: Case, work: Path) -> CaseResult:
     """Ingest one case and run the default detectors over the data's span."""
     from sectool.errors import SectoolError
+    from sectool.traffic.detect.backends.local import PandasBackend
     from sectool.traffic.detect.config import DetectConfig
     from sectool.traffic.detect.detectors import build_detectors
     from sectool.traffic.detect.engine import run_detectors
-    from sectool.traffic.detect.pandas_backend import PandasBackend
     from sectool.traffic.detect.span import data_span
     from sectool.traffic.ingest import run_ingest
     from sectool.traffic.readers import ReaderOptions

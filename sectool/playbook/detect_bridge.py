@@ -61,15 +61,15 @@ def run_detection(
     es = None
     backend: Any
     if es_url is None:
-        from sectool.traffic.detect.pandas_backend import PandasBackend
+        from sectool.traffic.detect.backends.local import PandasBackend
 
         for p in files:
             if not p.exists():
                 raise InputError("event file not found", file=p)
         backend = PandasBackend(list(files))
     else:
-        from sectool.traffic.detect.es_backend import ElasticsearchBackend
-        from sectool.traffic.detect.es_connect import connect
+        from sectool.traffic.detect.backends.es import ElasticsearchBackend
+        from sectool.traffic.detect.backends.es_connect import connect
 
         es = connect(es_url)
         backend = ElasticsearchBackend(es, index)
@@ -78,13 +78,13 @@ def run_detection(
     )
     previous = read_jsonl(state) if state is not None else []
     if es is not None and findings_index:
-        from sectool.traffic.detect.es_sink import read_findings
+        from sectool.traffic.detect.sinks.es import read_findings
 
         previous += read_findings(es, index=findings_index, since=since - cfg.realert)
     new, _repeated = split_new(run.findings, previous, cfg.realert)
     write_jsonl(out, run.findings)
     if es is not None and findings_index:
-        from sectool.traffic.detect.es_sink import write_findings
+        from sectool.traffic.detect.sinks.es import write_findings
 
         write_findings(es, run.findings, index=findings_index, now=now)
     if state is not None:

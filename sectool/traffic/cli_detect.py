@@ -89,10 +89,10 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Find scans, beacons, tunnels, exfiltration, brute force, silent sensors and more."""
         from sectool.console import err, out
+        from sectool.traffic.detect.backends.es_query import es_datetime
         from sectool.traffic.detect.config import load_config
         from sectool.traffic.detect.detectors import DETECTORS, build_detectors
         from sectool.traffic.detect.engine import run_detectors
-        from sectool.traffic.detect.es_query import es_datetime
         from sectool.traffic.detect.findings import (
             SEVERITIES,
             read_jsonl,
@@ -147,15 +147,15 @@ def register(app: typer.Typer) -> None:
 
         es = None
         if paths:
-            from sectool.traffic.detect.pandas_backend import PandasBackend
+            from sectool.traffic.detect.backends.local import PandasBackend
 
             for p in paths:
                 if not p.exists():
                     raise InputError("event file not found", file=p)
             backend: object = PandasBackend(paths, batch_size=batch_size)
         else:
-            from sectool.traffic.detect.es_backend import ElasticsearchBackend
-            from sectool.traffic.detect.es_connect import connect
+            from sectool.traffic.detect.backends.es import ElasticsearchBackend
+            from sectool.traffic.detect.backends.es_connect import connect
 
             es = connect(es_url)
             backend = ElasticsearchBackend(es, index)
@@ -176,7 +176,7 @@ def register(app: typer.Typer) -> None:
             )
         previous = read_jsonl(state) if state is not None else []
         if es is not None and findings_index:
-            from sectool.traffic.detect.es_sink import read_findings
+            from sectool.traffic.detect.sinks.es import read_findings
 
             previous += read_findings(es, index=findings_index, since=t0 - cfg.realert)
         new, repeated = split_new(run.findings, previous, cfg.realert)
@@ -184,7 +184,7 @@ def register(app: typer.Typer) -> None:
         if write_findings is not None:
             write_jsonl(write_findings, run.findings)
         if es is not None and findings_index:
-            from sectool.traffic.detect.es_sink import write_findings as es_write
+            from sectool.traffic.detect.sinks.es import write_findings as es_write
 
             es_write(es, run.findings, index=findings_index, now=now)
         if state is not None:

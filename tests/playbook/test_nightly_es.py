@@ -21,8 +21,8 @@ HOURS = 6
 
 @pytest.fixture(scope="module")
 def es_events(es_url: str) -> Iterator[tuple[str, Any]]:
-    from sectool.traffic.detect.es_connect import connect
-    from sectool.traffic.detect.es_testing import ingested_events
+    from sectool.traffic.detect.backends.es_connect import connect
+    from sectool.traffic.detect.backends.es_testing import ingested_events
     from sectool.traffic.simulate import DEFAULT_START, simulate
 
     sim = simulate(11, hours=HOURS, start=DEFAULT_START)

@@ -239,6 +239,6 @@ def es_prefix(es_url: str) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def es(es_url: str) -> Any:
     """A client of the real node, as ``sectool traffic detect --es`` connects."""
-    from sectool.traffic.detect.es_connect import connect
+    from sectool.traffic.detect.backends.es_connect import connect
 
     return connect(es_url)

@@ -81,10 +81,10 @@ def test_small_scans_are_one_finding_of_their_variant(
 ) -> None:
     """nmap -O: a dozen odd-flag probes to 4 ports in 2 s (no port threshold reaches that);
     the DHCP scan: one client (one MAC) asking for 10 addresses. Default settings."""
+    from sectool.traffic.detect.backends.local import PandasBackend
     from sectool.traffic.detect.config import DetectConfig
     from sectool.traffic.detect.detectors import build_detectors
     from sectool.traffic.detect.engine import run_detectors
-    from sectool.traffic.detect.pandas_backend import PandasBackend
     from sectool.traffic.detect.span import data_span
     from sectool.traffic.ingest import run_ingest
     from sectool.traffic.readers import ReaderOptions
@@ -140,12 +140,12 @@ def test_scan_and_c2_findings_are_the_same_on_elasticsearch(
     es: Any, corpus: Path, work: Path, path: str
 ) -> None:
     """Real traffic on both backends: the scan, C2 and beacon detectors agree on the real node."""
+    from sectool.traffic.detect.backends.es import ElasticsearchBackend
+    from sectool.traffic.detect.backends.es_testing import ingested_events
+    from sectool.traffic.detect.backends.local import PandasBackend
     from sectool.traffic.detect.config import DetectConfig
     from sectool.traffic.detect.detectors import build_detectors
     from sectool.traffic.detect.engine import run_detectors
-    from sectool.traffic.detect.es_backend import ElasticsearchBackend
-    from sectool.traffic.detect.es_testing import ingested_events
-    from sectool.traffic.detect.pandas_backend import PandasBackend
     from sectool.traffic.detect.span import data_span
     from sectool.traffic.ingest import IngestSummary, iter_input_events
     from sectool.traffic.readers import ReaderOptions

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from sectool.traffic.detect.backends.local import PandasBackend
 from sectool.traffic.detect.config import DetectConfig
 from sectool.traffic.detect.detectors import build_detectors
 from sectool.traffic.detect.engine import run_detectors
 from sectool.traffic.detect.findings import Finding
-from sectool.traffic.detect.pandas_backend import PandasBackend
 from sectool.traffic.ingest import IngestSummary, InputFile, iter_input_events
 from sectool.traffic.localstore import write_events
 from sectool.traffic.readers import ReaderOptions

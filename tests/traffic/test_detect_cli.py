@@ -172,8 +172,8 @@ def test_detect_on_elasticsearch_with_findings_index(es_url, capsys):
     into a findings index, and the re-alert state read back from it."""
     import uuid
 
-    from sectool.traffic.detect.es_connect import connect
-    from sectool.traffic.detect.es_testing import ingested_events
+    from sectool.traffic.detect.backends.es_connect import connect
+    from sectool.traffic.detect.backends.es_testing import ingested_events
 
     sim = simulate(31, hours=3)
     es = connect(es_url)

@@ -16,14 +16,14 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from sectool.traffic.detect.backends.es import ElasticsearchBackend
+from sectool.traffic.detect.backends.es_connect import connect
+from sectool.traffic.detect.backends.es_testing import event_index
+from sectool.traffic.detect.backends.local import PandasBackend
 from sectool.traffic.detect.config import DetectConfig
 from sectool.traffic.detect.detectors import build_detectors
 from sectool.traffic.detect.engine import run_detectors
-from sectool.traffic.detect.es_backend import ElasticsearchBackend
-from sectool.traffic.detect.es_connect import connect
-from sectool.traffic.detect.es_testing import event_index
 from sectool.traffic.detect.findings import parse_time
-from sectool.traffic.detect.pandas_backend import PandasBackend
 from sectool.traffic.simulate import simulate
 
 T0 = datetime(2026, 3, 3, 0, 0, tzinfo=UTC)

@@ -15,10 +15,13 @@ import pandas as pd
 import pytest
 
 from sectool.errors import InputError
+from sectool.traffic.detect.backends.local import PandasBackend
 from sectool.traffic.detect.config import DetectConfig, load_config
-from sectool.traffic.detect.config_dns_auth import SensorAlerts
+from sectool.traffic.detect.config.dns_auth import SensorAlerts
 from sectool.traffic.detect.detectors import build_detectors
-from sectool.traffic.detect.dns_shape import (
+from sectool.traffic.detect.engine import run_detectors
+from sectool.traffic.detect.findings import Finding
+from sectool.traffic.detect.scorers.dns_shape import (
     encoded_label,
     known_suffix,
     payload_answer,
@@ -26,10 +29,7 @@ from sectool.traffic.detect.dns_shape import (
     txt_text,
     uniformity,
 )
-from sectool.traffic.detect.engine import run_detectors
-from sectool.traffic.detect.findings import Finding
-from sectool.traffic.detect.pandas_backend import PandasBackend
-from sectool.traffic.detect.scorers_sensor import band_score, matches, notice_severity, suricata_severity
+from sectool.traffic.detect.scorers.sensor import band_score, matches, notice_severity, suricata_severity
 from sectool.traffic.localstore import write_events
 
 from .dns_auth_events import (

@@ -12,12 +12,12 @@ from typing import Any
 
 import pytest
 
+from sectool.traffic.detect.backends.es import ElasticsearchBackend
+from sectool.traffic.detect.backends.es_testing import ingested_events
+from sectool.traffic.detect.backends.local import PandasBackend
 from sectool.traffic.detect.config import DetectConfig
 from sectool.traffic.detect.detectors import build_detectors
 from sectool.traffic.detect.engine import run_detectors
-from sectool.traffic.detect.es_backend import ElasticsearchBackend
-from sectool.traffic.detect.es_testing import ingested_events
-from sectool.traffic.detect.pandas_backend import PandasBackend
 
 from .dns_auth_events import (
     SINCE,

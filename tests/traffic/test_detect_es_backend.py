@@ -16,9 +16,9 @@ import pandas as pd
 import pytest
 
 from sectool.errors import InputError, ServiceError
-from sectool.traffic.detect.es_backend import ElasticsearchBackend, query_dsl
-from sectool.traffic.detect.es_connect import connect
-from sectool.traffic.detect.es_testing import ecs_mapping, event_index
+from sectool.traffic.detect.backends.es import ElasticsearchBackend, query_dsl
+from sectool.traffic.detect.backends.es_connect import connect
+from sectool.traffic.detect.backends.es_testing import ecs_mapping, event_index
 from sectool.traffic.detect.filters import And, Cidr, Eq, Exists, In, Not, Range
 from sectool.traffic.detect.spec import (
     Candidates,
@@ -357,7 +357,7 @@ def test_top_terms_are_exact_across_shards(es: Any, monkeypatch: pytest.MonkeyPa
         for j in range(n)
     ]
     rng.shuffle(events)
-    from sectool.traffic.detect import es_backend
+    from sectool.traffic.detect.backends import es as es_backend
 
     recounts: list[int] = []
     real = es_backend.exact_top_terms
@@ -378,8 +378,8 @@ def test_top_terms_are_exact_across_shards(es: Any, monkeypatch: pytest.MonkeyPa
 def test_exact_recounts_per_group_and_window(es: Any) -> None:
     # Two sources x two hourly windows, one key per request and three buckets per page: each
     # (source, window) row's values must be counted and ranked on their own, across pages.
-    from sectool.traffic.detect.es_distinct import exact_distinct_counts, exact_top_terms
-    from sectool.traffic.detect.es_query import time_range
+    from sectool.traffic.detect.backends.es_distinct import exact_distinct_counts, exact_top_terms
+    from sectool.traffic.detect.backends.es_query import time_range
 
     plan = {
         ("10.6.0.1", 0): {"a.dk": 3, "b.dk": 1, "c.dk": 2},

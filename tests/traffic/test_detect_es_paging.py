@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 
 from sectool.errors import ServiceError
-from sectool.traffic.detect.es_backend import ElasticsearchBackend
-from sectool.traffic.detect.es_paging import MAX_PAGE_SIZE, iter_composite, iter_hits
-from sectool.traffic.detect.es_query import MATCH_ALL
-from sectool.traffic.detect.es_testing import event_index
+from sectool.traffic.detect.backends.es import ElasticsearchBackend
+from sectool.traffic.detect.backends.es_paging import MAX_PAGE_SIZE, iter_composite, iter_hits
+from sectool.traffic.detect.backends.es_query import MATCH_ALL
+from sectool.traffic.detect.backends.es_testing import event_index
 from sectool.traffic.detect.spec import Count, Query, Sum
 
 T0 = datetime(2026, 3, 2, tzinfo=UTC)

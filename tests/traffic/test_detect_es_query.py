@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from sectool.traffic.detect.es_aggs import (
+from sectool.traffic.detect.backends.es import page_size_for
+from sectool.traffic.detect.backends.es_aggs import (
     PRECISION_THRESHOLD,
     TERMS_INEXACT,
     bucket_row,
@@ -16,8 +17,7 @@ from sectool.traffic.detect.es_aggs import (
     metric_aggs,
     top_terms,
 )
-from sectool.traffic.detect.es_backend import page_size_for
-from sectool.traffic.detect.es_query import (
+from sectool.traffic.detect.backends.es_query import (
     MATCH_ALL,
     MATCH_NONE,
     all_of,

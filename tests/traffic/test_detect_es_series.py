@@ -18,12 +18,13 @@ import pandas as pd
 import pytest
 
 from sectool.errors import ServiceError
-from sectool.traffic.detect import es_backend, es_series, es_series_aggs
-from sectool.traffic.detect.es_backend import ElasticsearchBackend, _candidates_answer, query_dsl
-from sectool.traffic.detect.es_series import fetch_series
-from sectool.traffic.detect.es_testing import ecs_mapping, event_index
+from sectool.traffic.detect.backends import es as es_backend
+from sectool.traffic.detect.backends import es_series, es_series_aggs
+from sectool.traffic.detect.backends.es import ElasticsearchBackend, _candidates_answer, query_dsl
+from sectool.traffic.detect.backends.es_series import fetch_series
+from sectool.traffic.detect.backends.es_testing import ecs_mapping, event_index
+from sectool.traffic.detect.backends.local import PandasBackend
 from sectool.traffic.detect.filters import Eq
-from sectool.traffic.detect.pandas_backend import PandasBackend
 from sectool.traffic.detect.spec import Candidates, Count, Having, Max, Query, Series
 
 pytestmark = pytest.mark.elasticsearch
@@ -421,7 +422,7 @@ def test_reused_rows_equal_a_second_aggregation(
 def test_request_chunks_respect_count_and_bucket_budget(
     n: int, batch: int, weights: list[int] | None, budget: int, expected: list[list[int]]
 ) -> None:
-    from sectool.traffic.detect.es_series_aggs import request_chunks
+    from sectool.traffic.detect.backends.es_series_aggs import request_chunks
 
     assert request_chunks(n, batch, weights, budget) == expected
 
@@ -440,7 +441,7 @@ def test_request_chunks_respect_count_and_bucket_budget(
 def test_parts_cut_by_rows_and_points(
     counts: list[int | None], most_rows: int, most_points: int, limit: int, expected: list[int]
 ) -> None:
-    from sectool.traffic.detect.es_backend import _parts
+    from sectool.traffic.detect.backends.es import _parts
 
     rows = [{"k": i, **({"count": c} if c is not None else {})} for i, c in enumerate(counts)]
     parts = list(_parts(rows, most_rows, most_points, limit))

@@ -10,14 +10,14 @@ from typing import Any
 import pytest
 
 from sectool.errors import InputError, ServiceError
-from sectool.traffic.detect.es_sink import (
+from sectool.traffic.detect.findings import Entity, Finding, split_new
+from sectool.traffic.detect.sinks.es import (
     SEVERITY_NUMBER,
     finding_document,
     findings_mapping,
     read_findings,
     write_findings,
 )
-from sectool.traffic.detect.findings import Entity, Finding, split_new
 
 T0 = datetime(2026, 3, 2, 10, tzinfo=UTC)
 NOW = datetime(2026, 3, 2, 14, tzinfo=UTC)

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from sectool.errors import InputError
+from sectool.traffic.detect.backends.local import PandasBackend
 from sectool.traffic.detect.filters import Eq, In
-from sectool.traffic.detect.pandas_backend import PandasBackend
 from sectool.traffic.detect.spec import (
     Candidates,
     Cardinality,

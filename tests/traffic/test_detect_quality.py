@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import pytest
 
+from sectool.traffic.detect.backends.local import PandasBackend
 from sectool.traffic.detect.config import DetectConfig
 from sectool.traffic.detect.detectors import build_detectors
 from sectool.traffic.detect.engine import run_detectors
 from sectool.traffic.detect.findings import parse_time
-from sectool.traffic.detect.pandas_backend import PandasBackend
 from sectool.traffic.simulate import ATTACK_TYPES, simulate
 from sectool.traffic.simulate.evaluate import evaluate, merge_scores, unmatched
 from sectool.traffic.simulate.infra import ALLOWLIST

@@ -10,13 +10,13 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from sectool.traffic.detect.backends.local import PandasBackend
 from sectool.traffic.detect.config import DetectConfig
 from sectool.traffic.detect.detectors import build_detectors
 from sectool.traffic.detect.engine import run_detectors
-from sectool.traffic.detect.pandas_backend import PandasBackend
-from sectool.traffic.detect.scorers_c2 import c2_score, c2_signals
-from sectool.traffic.detect.scorers_net import beacon_score
-from sectool.traffic.detect.scorers_scan import Hit, is_scan, merge_hits, scan_score
+from sectool.traffic.detect.scorers.c2 import c2_score, c2_signals
+from sectool.traffic.detect.scorers.net import beacon_score
+from sectool.traffic.detect.scorers.scan import Hit, is_scan, merge_hits, scan_score
 from sectool.traffic.detect.span import data_span
 from sectool.traffic.localstore import write_events
 

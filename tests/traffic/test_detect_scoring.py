@@ -8,12 +8,12 @@ import pandas as pd
 import pytest
 
 from sectool.errors import InputError
+from sectool.traffic.detect.backends.local import PandasBackend
 from sectool.traffic.detect.config import DetectConfig, WorkingHours
 from sectool.traffic.detect.detectors import DETECTORS, build_detectors
 from sectool.traffic.detect.engine import run_detectors
-from sectool.traffic.detect.pandas_backend import PandasBackend
-from sectool.traffic.detect.scorers_events import outside_calendar
-from sectool.traffic.detect.scorers_net import beacon_score, histogram_score, hour_histogram
+from sectool.traffic.detect.scorers.events import outside_calendar
+from sectool.traffic.detect.scorers.net import beacon_score, histogram_score, hour_histogram
 from sectool.traffic.detect.scoring import ScoreContext, bowley_skew, entropy, mad, median, score
 from sectool.traffic.detect.spec import MissingFieldError, Query
 

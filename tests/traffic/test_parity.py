@@ -22,15 +22,15 @@ import pandas as pd
 import pytest
 
 from sectool.cli import main
+from sectool.traffic.detect.backends.es import ElasticsearchBackend
+from sectool.traffic.detect.backends.es_pull import es_frame_source
+from sectool.traffic.detect.backends.es_testing import ecs_mapping, event_index, ingested_events
+from sectool.traffic.detect.backends.local import PandasBackend
 from sectool.traffic.detect.config import DetectConfig
 from sectool.traffic.detect.detectors import DETECTORS, build_detectors
 from sectool.traffic.detect.engine import run_detectors
-from sectool.traffic.detect.es_backend import ElasticsearchBackend
-from sectool.traffic.detect.es_pull import es_frame_source
-from sectool.traffic.detect.es_testing import ecs_mapping, event_index, ingested_events
 from sectool.traffic.detect.filters import And, Cidr, Eq, In, Not
 from sectool.traffic.detect.findings import parse_time
-from sectool.traffic.detect.pandas_backend import PandasBackend
 from sectool.traffic.detect.spec import (
     Candidates,
     Cardinality,

@@ -1,6 +1,13 @@
-"""Anomaly detection over ECS traffic events: detector specs, backends, scoring, findings.
+"""Anomaly detection over ECS traffic events: one specification per detector, two backends.
 
-* :mod:`~sectool.traffic.detect.filters`: the filter language (pandas mask, ES DSL, KQL);
-* :mod:`~sectool.traffic.detect.spec`: queries, metrics, detector specs, the Backend protocol;
-* :mod:`~sectool.traffic.detect.findings`: the Finding model, sinks and the re-alert rule.
+The parts, in the order data flows through them:
+
+* :mod:`.spec`, :mod:`.filters`: queries, metrics, the filter language (pandas mask, DSL, KQL);
+* :mod:`.config`: the settings of every detector (strict pydantic models, one file per family);
+* :mod:`.detectors`: the detector specifications built from the settings (``DETECTORS``);
+* :mod:`.backends`: ``local`` (pandas) and ``es`` (aggregations pushed down), same bucket table;
+* :mod:`.scorers` (registered by :mod:`.scoring`): bucket tables -> findings;
+* :mod:`.engine`: runs specs on a backend and scores them;
+* :mod:`.findings`: the Finding model, the JSONL sink and the re-alert rule; :mod:`.sinks`: the
+  Elasticsearch findings index.
 """

@@ -1,7 +1,7 @@
 """From bucket tables to findings: the context, shared statistics, and the dispatcher.
 
-The per-detector formulas live in :mod:`~sectool.traffic.detect.scorers_net` and
-:mod:`~sectool.traffic.detect.scorers_events`; this module holds
+The per-detector formulas live in :mod:`~sectool.traffic.detect.scorers.net` and
+:mod:`~sectool.traffic.detect.scorers.events`; this module holds
 what they share: robust statistics (median, MAD, Bowley skew), Shannon entropy, the score
 to severity mapping, and the builder of a finding with its reproducing Elasticsearch query.
 """
@@ -64,13 +64,13 @@ def scorer(name: str) -> Callable[[Scorer], Scorer]:
 
 def score(spec: DetectorSpec, tables: Mapping[str, pd.DataFrame], ctx: ScoreContext) -> list[Finding]:
     """Turn the bucket tables of ``spec`` into findings, sorted by window, then entity."""
-    import sectool.traffic.detect.scorers_auth
-    import sectool.traffic.detect.scorers_c2
-    import sectool.traffic.detect.scorers_dns
-    import sectool.traffic.detect.scorers_events
-    import sectool.traffic.detect.scorers_net
-    import sectool.traffic.detect.scorers_scan
-    import sectool.traffic.detect.scorers_sensor  # noqa: F401  (importing registers the scorers)
+    import sectool.traffic.detect.scorers.auth
+    import sectool.traffic.detect.scorers.c2
+    import sectool.traffic.detect.scorers.dns
+    import sectool.traffic.detect.scorers.events
+    import sectool.traffic.detect.scorers.net
+    import sectool.traffic.detect.scorers.scan
+    import sectool.traffic.detect.scorers.sensor  # noqa: F401  (importing registers the scorers)
 
     found = SCORERS[spec.scorer](spec, tables, ctx)
     return sorted(found, key=finding_order)

@@ -129,7 +129,7 @@ class Max(_FieldMetric):
 class Cardinality(_FieldMetric):
     """Number of distinct values (``int64``), exact on both backends. ES: ``cardinality`` with a
     modest ``precision_threshold``, and an exact recount of the buckets whose estimate is large
-    (see :mod:`sectool.traffic.detect.es_distinct`)."""
+    (see :mod:`sectool.traffic.detect.backends.es_distinct`)."""
 
     kind = "cardinality"
 

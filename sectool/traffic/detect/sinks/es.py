@@ -29,8 +29,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sectool.errors import InputError, ServiceError
-from sectool.traffic.detect.es_paging import call_es, iter_hits
-from sectool.traffic.detect.es_query import all_of, es_datetime, range_, terms
+from sectool.traffic.detect.backends.es_paging import call_es, iter_hits
+from sectool.traffic.detect.backends.es_query import all_of, es_datetime, range_, terms
 from sectool.traffic.detect.findings import Finding
 from sectool.traffic.ecs import FIELDS, nest
 

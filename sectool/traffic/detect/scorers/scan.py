@@ -2,7 +2,7 @@
 
 A row of a port query (``vertical_<scale>``, ``horizontal_<scale>``) is a scan when its distinct
 count n reaches the scale's threshold T and the share f of failed attempts (no answer, refused,
-reset, half-open: :data:`~sectool.traffic.detect.config_scan_c2.FAILED_STATES`) is at least
+reset, half-open: :data:`~sectool.traffic.detect.config.scan_c2.FAILED_STATES`) is at least
 ``min_failed_share``, or when n reaches ``unconditional_factor`` x T whatever the states (logs
 without connection states). The slow scale has no window: T is the per-day threshold times the
 row's own active span in days (at least one), and it always needs ``slow_min_failed_share``.
@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sectool.traffic.detect.detectors_scan import DHCP_REQUESTED, SCALES
+from sectool.traffic.detect.detectors.scan import DHCP_REQUESTED, SCALES
 from sectool.traffic.detect.findings import EntityKind, Finding
 from sectool.traffic.detect.scoring import (
     ScoreContext,

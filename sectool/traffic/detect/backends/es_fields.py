@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from sectool.errors import InputError
-from sectool.traffic.detect.es_paging import call_es
+from sectool.traffic.detect.backends.es_paging import call_es
 from sectool.traffic.detect.spec import MissingFieldError
 from sectool.traffic.ecs import FIELDS
 

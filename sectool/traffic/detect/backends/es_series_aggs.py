@@ -31,9 +31,9 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from sectool.errors import ServiceError
-from sectool.traffic.detect.es_aggs import key_value
-from sectool.traffic.detect.es_paging import call_es, error_reason
-from sectool.traffic.detect.es_query import all_of, term, terms
+from sectool.traffic.detect.backends.es_aggs import key_value
+from sectool.traffic.detect.backends.es_paging import call_es, error_reason
+from sectool.traffic.detect.backends.es_query import all_of, term, terms
 from sectool.traffic.detect.spec import Series
 from sectool.traffic.ecs import FIELDS
 

@@ -1,7 +1,7 @@
 """Scorers of the source-health and calendar detectors: silent source, off-hours
-administration (DNS: :mod:`~sectool.traffic.detect.scorers_dns`; logons:
-:mod:`~sectool.traffic.detect.scorers_auth`; sensor verdicts:
-:mod:`~sectool.traffic.detect.scorers_sensor`)."""
+administration (DNS: :mod:`~sectool.traffic.detect.scorers.dns`; logons:
+:mod:`~sectool.traffic.detect.scorers.auth`; sensor verdicts:
+:mod:`~sectool.traffic.detect.scorers.sensor`)."""
 
 from __future__ import annotations
 

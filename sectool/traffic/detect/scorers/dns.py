@@ -6,7 +6,8 @@ import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from sectool.traffic.detect.dns_shape import (
+from sectool.traffic.detect.findings import Finding
+from sectool.traffic.detect.scorers.dns_shape import (
     domain_label,
     encoded_label,
     known_suffix,
@@ -15,7 +16,6 @@ from sectool.traffic.detect.dns_shape import (
     txt_text,
     uniformity,
 )
-from sectool.traffic.detect.findings import Finding
 from sectool.traffic.detect.scoring import (
     ScoreContext,
     clip01,
@@ -42,7 +42,7 @@ def dns_tunnelling(
 ) -> list[Finding]:
     """Per registered domain and window: u = distinct subdomains; over the sampled subdomains
     L = mean longest label, H = mean Shannon entropy (bits/char, dots removed), e = share with
-    an encoded label (:func:`~sectool.traffic.detect.dns_shape.encoded_label`); t = share of
+    an encoded label (:func:`~sectool.traffic.detect.scorers.dns_shape.encoded_label`); t = share of
     TXT/NULL queries.
 
     * count rule: u >= min_unique_subdomains and ((L >= min_label_length and H >= min_entropy)
@@ -114,7 +114,7 @@ def dns_tunnelling(
 def dns_txt_c2(spec: DetectorSpec, tables: Mapping[str, pd.DataFrame], ctx: ScoreContext) -> list[Finding]:
     """Per registered domain and window: n = answered TXT look-ups (>= min_lookups); over the
     sampled distinct answers, share = those that are payloads
-    (:func:`~sectool.traffic.detect.dns_shape.payload_answer`). Finding when share >=
+    (:func:`~sectool.traffic.detect.scorers.dns_shape.payload_answer`). Finding when share >=
     min_payload_share. score = 0.55 + 0.15 clip(log10(n / min_lookups)) + 0.15 share."""
     p = spec.params
     q = query_of(spec, "answers")
@@ -166,7 +166,7 @@ def dga(spec: DetectorSpec, tables: Mapping[str, pd.DataFrame], ctx: ScoreContex
     """Per host and window: the distinct registered domains answered NXDOMAIN, kept when their
     suffix is on the Public Suffix List; n = their number (scaled from the sample when the
     host has more than the sample holds). Over their labels: uniformity and randomness share
-    (:mod:`~sectool.traffic.detect.dns_shape`), shape = max of the two. Finding when n >=
+    (:mod:`~sectool.traffic.detect.scorers.dns_shape`), shape = max of the two. Finding when n >=
     min_domains and shape >= min_shape. score = 0.5 + 0.2 clip(log10(n / min_domains)) + 0.2 shape.
     """
     p = spec.params

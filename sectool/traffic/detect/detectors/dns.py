@@ -1,7 +1,7 @@
 """The DNS detectors as specifications: tunnels in query names, payloads in TXT answers, DGA.
 
 All three leave out what is not an Internet name (reverse look-ups, multicast DNS and DNS-SD,
-private zones: :data:`~sectool.traffic.detect.config_dns_auth.LOCAL_SUFFIXES`), the services
+private zones: :data:`~sectool.traffic.detect.config.dns_auth.LOCAL_SUFFIXES`), the services
 that carry data in DNS by design (block lists, anti-virus hash look-ups: each detector's
 ``ignore_zones``) and the allowlisted domains, in the query filter, so on both backends.
 """
@@ -9,7 +9,7 @@ that carry data in DNS by design (block lists, anti-virus hash look-ups: each de
 from __future__ import annotations
 
 from sectool.traffic.detect.config import DetectConfig
-from sectool.traffic.detect.config_dns_auth import LOCAL_SUFFIXES
+from sectool.traffic.detect.config.dns_auth import LOCAL_SUFFIXES
 from sectool.traffic.detect.detectors import _all, _allow
 from sectool.traffic.detect.filters import Eq, Exists, Filter, In, Not
 from sectool.traffic.detect.spec import (

@@ -22,9 +22,14 @@ from datetime import timedelta
 from itertools import groupby
 from typing import TYPE_CHECKING, Any
 
-from sectool.traffic.detect.es_aggs import PRECISION_THRESHOLD, REFINE_AT, composite_sources, top_terms
-from sectool.traffic.detect.es_paging import iter_composite
-from sectool.traffic.detect.es_query import all_of, pairs_query
+from sectool.traffic.detect.backends.es_aggs import (
+    PRECISION_THRESHOLD,
+    REFINE_AT,
+    composite_sources,
+    top_terms,
+)
+from sectool.traffic.detect.backends.es_paging import iter_composite
+from sectool.traffic.detect.backends.es_query import all_of, pairs_query
 
 if TYPE_CHECKING:
     from elasticsearch import Elasticsearch
@@ -113,7 +118,7 @@ def exact_top_terms(
     """Exact top ``size`` values of ``field`` per (group key [, window start ms]).
 
     Ordered by count descending, then value ascending (numbers numerically), as
-    :func:`sectool.traffic.detect.es_aggs.top_terms` orders the aggregation's buckets. The
+    :func:`sectool.traffic.detect.backends.es_aggs.top_terms` orders the aggregation's buckets. The
     composite is sorted by the row key first, so the values of one row arrive together and only
     that row's counts are held in memory.
     """

@@ -5,7 +5,7 @@ scales, ICMP ping sweeps, ARP and DHCP sweeps and probe bursts (OS detection), a
 Counts are taken per short window (a fast scan: 50 ports in a minute), per hour (the classic
 threshold), and over the analysed range as a rate per day of the scanner's own active span
 (a slow scan from the Internet: 100 ports a day), so the same defaults hold on a two-minute
-capture and on a month of logs. The scorer (:mod:`~sectool.traffic.detect.scorers_scan`) merges
+capture and on a month of logs. The scorer (:mod:`~sectool.traffic.detect.scorers.scan`) merges
 what several scales report about one scan into one finding.
 """
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sectool.traffic.detect.config import DetectConfig
-from sectool.traffic.detect.config_scan_c2 import FAILED_STATES
+from sectool.traffic.detect.config.scan_c2 import FAILED_STATES
 from sectool.traffic.detect.filters import And, Cidr, Eq, Exists, Filter, In, Not, Or
 from sectool.traffic.detect.spec import Cardinality, Count, DetectorSpec, Having, Max, Min, Query
 
@@ -48,7 +48,7 @@ def _metrics(distinct: str) -> tuple[Count | Cardinality | Min | Max, ...]:
 
 
 def port_scan(cfg: DetectConfig) -> DetectorSpec:
-    """``port_scan``: see :mod:`sectool.traffic.detect.scorers_scan` for the rules."""
+    """``port_scan``: see :mod:`sectool.traffic.detect.scorers.scan` for the rules."""
     from sectool.traffic.detect.detectors import NETWORK, _all, _allow
 
     c = cfg.detectors.port_scan

@@ -4,17 +4,17 @@
 protocol. For one :class:`~sectool.traffic.detect.spec.Query` it
 
 1. checks with ``field_caps`` that the index pattern has every field the query reads
-   (:func:`~sectool.traffic.detect.es_fields.check_fields`; an
+   (:func:`~sectool.traffic.detect.backends.es_fields.check_fields`; an
    :class:`~sectool.errors.InputError` names the missing field and the ECS type expected);
 2. with :class:`~sectool.traffic.detect.spec.Candidates`, runs the first phase: a composite
    aggregation by the candidate keys over the whole read range, filtered client-side by the
    ``having`` conditions while paging, keeping the top ``limit`` groups in a bounded heap;
 3. runs the main composite aggregation (group keys, then a ``date_histogram`` window), one
    page of buckets in memory at a time, restricted to the candidates when there are any,
-   recounting large distinct counts exactly (:mod:`~sectool.traffic.detect.es_distinct`) and
+   recounting large distinct counts exactly (:mod:`~sectool.traffic.detect.backends.es_distinct`) and
    dropping rows that fail the query's ``having`` as they arrive;
 4. for :class:`~sectool.traffic.detect.spec.Series` metrics, pulls the timestamps and values
-   of the surviving groups only (:mod:`~sectool.traffic.detect.es_series`).
+   of the surviving groups only (:mod:`~sectool.traffic.detect.backends.es_series`).
 
 The result is the bucket table of the contract, identical to the pandas backend's.
 """
@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sectool.traffic.detect.es_aggs import (
+from sectool.traffic.detect.backends.es_aggs import (
     REFINE_AT,
     TERMS_INEXACT,
     aggregated_metrics,
@@ -34,11 +34,11 @@ from sectool.traffic.detect.es_aggs import (
     composite_sources,
     metric_aggs,
 )
-from sectool.traffic.detect.es_distinct import exact_distinct_counts, exact_top_terms
-from sectool.traffic.detect.es_fields import check_fields
-from sectool.traffic.detect.es_paging import DEFAULT_HITS_PAGE, DEFAULT_PAGE_SIZE, iter_composite
-from sectool.traffic.detect.es_query import MATCH_NONE, all_of, pairs_query, time_range
-from sectool.traffic.detect.es_series import DEFAULT_KEY_CHUNK, fetch_series
+from sectool.traffic.detect.backends.es_distinct import exact_distinct_counts, exact_top_terms
+from sectool.traffic.detect.backends.es_fields import check_fields
+from sectool.traffic.detect.backends.es_paging import DEFAULT_HITS_PAGE, DEFAULT_PAGE_SIZE, iter_composite
+from sectool.traffic.detect.backends.es_query import MATCH_NONE, all_of, pairs_query, time_range
+from sectool.traffic.detect.backends.es_series import DEFAULT_KEY_CHUNK, fetch_series
 from sectool.traffic.detect.filters import to_es
 from sectool.traffic.detect.spec import (
     WINDOW_START,
@@ -84,7 +84,8 @@ class ElasticsearchBackend:
     """Runs :class:`Query` objects as composite aggregations on an index pattern.
 
     Args:
-        es: An ``elasticsearch.Elasticsearch`` client (see :func:`sectool.traffic.detect.es_connect.connect`).
+        es: An ``elasticsearch.Elasticsearch`` client (see
+            :func:`sectool.traffic.detect.backends.es_connect.connect`).
         index: Index name or pattern holding ECS events (``sectool-events-*``).
         page_size: Composite buckets per request (at most; see :func:`page_size_for`).
         hits_page_size: Hits per request in the series phase.

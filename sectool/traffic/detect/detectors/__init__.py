@@ -225,11 +225,11 @@ def off_hours_admin(cfg: DetectConfig) -> DetectorSpec:
 
 # The DNS, logon and sensor-verdict detectors live in their own modules, which use the filter
 # helpers above (hence imported here, after them).
-from sectool.traffic.detect.detectors_auth import brute_force  # noqa: E402
-from sectool.traffic.detect.detectors_c2 import c2  # noqa: E402
-from sectool.traffic.detect.detectors_dns import dga, dns_tunnelling, dns_txt_c2  # noqa: E402
-from sectool.traffic.detect.detectors_scan import port_scan  # noqa: E402
-from sectool.traffic.detect.detectors_sensor import sensor_alerts  # noqa: E402
+from sectool.traffic.detect.detectors.auth import brute_force  # noqa: E402
+from sectool.traffic.detect.detectors.c2 import c2  # noqa: E402
+from sectool.traffic.detect.detectors.dns import dga, dns_tunnelling, dns_txt_c2  # noqa: E402
+from sectool.traffic.detect.detectors.scan import port_scan  # noqa: E402
+from sectool.traffic.detect.detectors.sensor import sensor_alerts  # noqa: E402
 
 DETECTORS: dict[str, Callable[[DetectConfig], DetectorSpec]] = {
     "volume_spike": volume_spike,

@@ -28,8 +28,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
-from sectool.traffic.detect.config_dns_auth import BruteForce, Dga, DnsTunnelling, DnsTxtC2, SensorAlerts
-from sectool.traffic.detect.config_scan_c2 import C2, PortScan
+from sectool.traffic.detect.config.dns_auth import BruteForce, Dga, DnsTunnelling, DnsTxtC2, SensorAlerts
+from sectool.traffic.detect.config.scan_c2 import C2, PortScan
 
 __all__ = ["DetectConfig", "load_config", "parse_duration"]
 

@@ -9,7 +9,7 @@ Exactness (what parity with the pandas backend can rely on):
 
 * ``count``, ``count:<name>``, ``sum``, ``min``/``max`` and the group keys are exact.
 * ``cardinality`` uses ``precision_threshold: 3000``; estimates of :data:`REFINE_AT` or more
-  are recounted exactly by :mod:`~sectool.traffic.detect.es_distinct` (why, and the residual
+  are recounted exactly by :mod:`~sectool.traffic.detect.backends.es_distinct` (why, and the residual
   hash-collision probability below it, is explained there).
 * ``percentiles`` are TDigest estimates; the pandas backend interpolates exactly. They agree
   for the few values per group that ES keeps unmerged, and drift within TDigest's error
@@ -193,7 +193,7 @@ def bucket_row(
     """One composite bucket as ``{column: value}`` (series columns are filled later).
 
     Dates (``window_start``, ``min``/``max`` of date fields) are epoch milliseconds here
-    (``None`` when missing); :func:`sectool.traffic.detect.es_backend` converts the columns.
+    (``None`` when missing); :func:`sectool.traffic.detect.backends.es` converts the columns.
 
     Args:
         bucket: The composite bucket (built from :func:`composite_sources` and :func:`metric_aggs`).

@@ -9,7 +9,7 @@ active span (first to last connection, so the score does not depend on the analy
 * **long**: total connected time >= ``long_min_total`` or one session >= ``long_min_single``;
   strength clip(total / (4 long_min_total));
 * **beacon**: n >= ``beacon_min_connections`` and the beacon score
-  (:func:`~sectool.traffic.detect.scorers_net.beacon_score`, its histogram over the pair's own
+  (:func:`~sectool.traffic.detect.scorers.net.beacon_score`, its histogram over the pair's own
   span) >= ``beacon_min_score``; strength (b - min) / (1 - min).
 
 A pair with at least one signal is a finding; score = 0.6 + 0.2 max(strength) + 0.1 (signals - 1).
@@ -82,7 +82,7 @@ def c2_score(signals: Mapping[str, float]) -> float:
 @scorer("c2")
 def c2(spec: DetectorSpec, tables: Mapping[str, pd.DataFrame], ctx: ScoreContext) -> list[Finding]:
     """One finding per pair with at least one signal (module docstring)."""
-    from sectool.traffic.detect.scorers_net import beacon_score
+    from sectool.traffic.detect.scorers.net import beacon_score
 
     p = spec.params
     pairs: dict[tuple[str, str], dict[str, Any]] = {}

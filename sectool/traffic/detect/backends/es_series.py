@@ -8,7 +8,7 @@ never a scan over all raw documents. Two ways, chosen per group:
 * **Aggregated** (unaligned series, no window, group sizes known from the first phase): per
   family of groups (a source and up to 64 destinations), ``_msearch``-batched aggregations
   return each group's distinct milliseconds and values with their counts
-  (:mod:`~sectool.traffic.detect.es_series_aggs`), exact, without a hit per event.
+  (:mod:`~sectool.traffic.detect.backends.es_series_aggs`), exact, without a hit per event.
 * **Hits**: a search filtered on the group keys (chunked ``bool.should`` of ``term`` pairs),
   sorted by the group keys and then ``@timestamp``, walked with a point in time and
   ``search_after``, fetching doc values only (no ``_source``). Used for aligned series,
@@ -30,10 +30,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from sectool.traffic.detect.es_aggs import interval_ms, key_value
-from sectool.traffic.detect.es_paging import DEFAULT_HITS_PAGE, iter_hits
-from sectool.traffic.detect.es_query import all_of, pairs_query
-from sectool.traffic.detect.es_series_aggs import (
+from sectool.traffic.detect.backends.es_aggs import interval_ms, key_value
+from sectool.traffic.detect.backends.es_paging import DEFAULT_HITS_PAGE, iter_hits
+from sectool.traffic.detect.backends.es_query import all_of, pairs_query
+from sectool.traffic.detect.backends.es_series_aggs import (
     DEFAULT_MSEARCH_BATCH,
     aggregatable,
     fetch_aggregated,
@@ -97,7 +97,7 @@ def fetch_series(
         keys: Distinct group keys (without the window) to fetch.
         counts: Events per group under ``base_query`` when the caller knows them (the first
             phase's ``count``); with them, unaligned series without a window come from
-            aggregations (:func:`~sectool.traffic.detect.es_series_aggs.fetch_aggregated`),
+            aggregations (:func:`~sectool.traffic.detect.backends.es_series_aggs.fetch_aggregated`),
             and whatever that leaves from hits.
         key_chunk: Group keys per search request (hits path).
         page_size: Hits per page (hits path).

@@ -6,7 +6,7 @@ range crosses the wire. It is still done carefully: point in time plus ``search_
 sorted by ``@timestamp`` and ``_shard_doc``, doc values of the needed columns only, frames of
 ``batch_size`` rows, so client memory is one batch whatever the range.
 
-:func:`es_frame_source` plugs into :class:`~sectool.traffic.detect.pandas_backend.PandasBackend`
+:func:`es_frame_source` plugs into :class:`~sectool.traffic.detect.backends.local.PandasBackend`
 (``PandasBackend(source=es_frame_source(es, "sectool-events-*"))``).
 """
 
@@ -16,8 +16,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sectool.traffic.detect.es_paging import DEFAULT_HITS_PAGE, iter_hits
-from sectool.traffic.detect.es_query import time_range
+from sectool.traffic.detect.backends.es_paging import DEFAULT_HITS_PAGE, iter_hits
+from sectool.traffic.detect.backends.es_query import time_range
 from sectool.traffic.ecs import FIELDS, MULTI_VALUED
 
 if TYPE_CHECKING:

@@ -3,7 +3,7 @@
 It reads an internal host's connections to one external address on an uncommon port (not in
 ``common_ports``) twice: the pairs with many connections, with their connection times and bytes
 (for the rate and the regularity), and the pairs with long connected time (for persistence,
-after RITA's long-connection analysis). The scorer (:mod:`~sectool.traffic.detect.scorers_c2`)
+after RITA's long-connection analysis). The scorer (:mod:`~sectool.traffic.detect.scorers.c2`)
 turns the signals of one pair into ONE finding with the evidence of each.
 """
 
