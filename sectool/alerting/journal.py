@@ -14,7 +14,7 @@ between "the receiver accepted it" and "the journal says so" is the only place a
 can arise (a crash in between); it is as narrow as one file rename.
 
 The journal stays bounded: findings whose window ended more than ``keep`` before the run are
-neither queued nor remembered.
+neither queued, nor kept pending, nor remembered.
 """
 
 from __future__ import annotations
@@ -74,6 +74,16 @@ class DeliveryJournal:
             except (ValueError, KeyError, TypeError, AttributeError) as exc:
                 raise InputError(f"not a finding: {exc}", file=path, field=f"pending[{i}]") from None
             journal._pending[f.id] = f
+        for key, value in sent.items():
+            try:
+                parse_time(value)  # enqueue compares it with the cut-off
+            except (ValueError, TypeError, AttributeError, OverflowError):
+                raise InputError(
+                    "not a delivery journal: a sent entry without its time",
+                    file=path,
+                    field=f"sent.{key}",
+                    expected="an ISO 8601 time",
+                ) from None
         journal._sent = {str(k): str(v) for k, v in sent.items()}
         return journal
 
@@ -99,6 +109,9 @@ class DeliveryJournal:
         crash while sending still leaves them queued.
         """
         cutoff = now - keep
+        # What a channel could not deliver within `keep` is dropped, as `keep` promises (too old
+        # to act on), so that a channel that stays down cannot grow its outbox without bound.
+        self._pending = {k: f for k, f in self._pending.items() if f.window_end >= cutoff}
         added: list[Finding] = []
         for f in findings:
             if f.window_end < cutoff or f.id in self._sent or f.id in self._pending:

@@ -11,9 +11,12 @@ CERT, each is classified:
 * user names (``account`` entities) and sensor or site names (``source`` entities) are never
   exported: they are personal data or internal names, and not indicators.
 
-By default internal observables are left out, and internal addresses in a finding's title are
-replaced by ``[internal]``; a finding with nothing external left is not exported at all.
-With ``include_internal`` they are kept as observed context (never as indicators to block).
+By default internal observables are left out, and internal addresses and host names in a
+finding's title are replaced by ``[internal]``; a finding with nothing external left is not
+exported at all. With ``include_internal`` they are kept as observed context (never as
+indicators to block). Account names that a finding's evidence lists (e.g. the accounts of a
+login that succeeded after many failures, named in its title) are replaced by ``[account]``
+always.
 """
 
 from __future__ import annotations
@@ -44,6 +47,11 @@ Role = Literal["src", "dst", "host", "domain"]
 
 # Candidate address tokens in free text (an IPv4 address, possibly with :port, or IPv6).
 _ADDR_TOKEN = re.compile(r"[0-9A-Fa-f]*[:.][0-9A-Fa-f:.]+")
+# Candidate host names in free text: dotted labels ending in a label that starts with a letter
+# (so that numbers such as 1.00 or T1071.004 are not taken for names).
+_NAME_TOKEN = re.compile(
+    r"(?<![\w.-])(?:[A-Za-z0-9_][A-Za-z0-9_-]{0,62}\.)+[A-Za-z][A-Za-z0-9-]{0,62}(?![\w-])"
+)
 
 
 @dataclass(frozen=True)
@@ -108,20 +116,32 @@ class Scope:
         d = domain.strip(".").lower()
         return "." not in d or any(d == s or d.endswith("." + s) for s in self.domains)
 
-    def redact(self, text: str) -> str:
-        """``text`` with internal addresses replaced by ``[internal]`` (unless they are kept)."""
+    def redact(self, text: str, accounts: Iterable[str] = ()) -> str:
+        """``text`` with internal addresses and host names replaced by ``[internal]`` (unless
+        they are kept) and each of ``accounts`` by ``[account]`` (always)."""
+        for name in sorted({a for a in accounts if a.strip()}, key=len, reverse=True):
+            text = re.sub(rf"(?<![\w.-]){re.escape(name)}(?![\w-])", "[account]", text)
         if self.include_internal:
             return text
 
-        def repl(m: re.Match[str]) -> str:
+        def name_repl(m: re.Match[str]) -> str:
+            return "[internal]" if self.domain_internal(m.group(0)) else m.group(0)
+
+        def addr_repl(m: re.Match[str]) -> str:
             token = m.group(0)
-            addr = _parse_ip(token) or _parse_ip(token.rsplit(":", 1)[0] if token.count(":") == 1 else "")
+            # Punctuation after an address (the end of a sentence, "addr: ...") is not part of it.
+            core = token if _parse_ip(token) else token.rstrip(".:")
+            tail = token[len(core) :]
+            addr = _parse_ip(core)
+            port = None
+            if addr is None and core.count(":") == 1:
+                core, port = core.split(":")
+                addr = _parse_ip(core) if core.count(".") == 3 else None
             if addr is None or not self.ip_internal(addr):
                 return token
-            port = token.rsplit(":", 1)[1] if token.count(":") == 1 else None
-            return "[internal]" + (f":{port}" if port else "")
+            return "[internal]" + (f":{port}" if port else "") + tail
 
-        return _ADDR_TOKEN.sub(repl, text)
+        return _ADDR_TOKEN.sub(addr_repl, _NAME_TOKEN.sub(name_repl, text))
 
 
 def _parse_ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
@@ -181,5 +201,16 @@ def prepare(findings: Sequence[Finding], scope: Scope) -> tuple[list[ExportItem]
             left_out.append((f, "only addresses inside the health network"))
             continue
         kept = tuple(o for o in found if scope.include_internal or not o.internal)
-        items.append(ExportItem(f, kept, port, scope.redact(f.title)))
+        items.append(ExportItem(f, kept, port, scope.redact(f.title, _account_names(f))))
     return items, left_out
+
+
+def _account_names(f: Finding) -> list[str]:
+    """The account names a finding's evidence lists (under keys naming users or accounts)."""
+    names: list[str] = []
+    for key, value in f.evidence.items():
+        if "user" not in key and "account" not in key:
+            continue
+        values = value if isinstance(value, list | tuple) else [value]
+        names.extend(v for v in values if isinstance(v, str))
+    return names

@@ -24,6 +24,7 @@ datagram: use UDP only where the network path is trusted, prefer TLS.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import ssl
 from collections.abc import Callable, Mapping, Sequence
@@ -41,9 +42,20 @@ UDP_MAX = 2048
 _BOM = "\ufeff"
 
 
+#: C0 controls and DEL: a line end in a title or entity taken from network data (a DNS name, a
+#: signature, a notice message) would start what a receiver reading lines, or a log viewer, takes
+#: for a message of its own; each becomes its ``\xNN`` text.
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _one_line(value: str) -> str:
+    return _CONTROLS.sub(lambda m: f"\\x{ord(m.group(0)):02x}", value)
+
+
 def _sd_escape(value: str) -> str:
     # RFC 5424 6.3.3: '"', '\' and ']' are escaped inside PARAM-VALUE.
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("]", "\\]")
+    # Controls first, so that the backslash of their \xNN text is escaped like any other.
+    return _one_line(value).replace("\\", "\\\\").replace('"', '\\"').replace("]", "\\]")
 
 
 def _ts(t: datetime) -> str:
@@ -92,7 +104,7 @@ def format_message(
         ]
     )
     head = header.encode("utf-8") + b" "
-    body = (_BOM + finding.title).encode("utf-8")
+    body = (_BOM + _one_line(finding.title)).encode("utf-8")
     if max_bytes is not None and len(head) + len(body) > max_bytes:
         room = max(0, max_bytes - len(head))
         # Cut on a character boundary: decode what fits, ignoring a split last character.

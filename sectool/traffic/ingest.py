@@ -24,7 +24,12 @@ from sectool.traffic.readers import ReaderOptions, ReadReport, detect_format, in
 if TYPE_CHECKING:
     from sectool.traffic.es.bulk import BulkIndexer
 
-__all__ = ["IngestSummary", "iter_input_events", "run_ingest"]
+__all__ = ["MAX_DATASETS", "OTHER_DATASETS", "IngestSummary", "iter_input_events", "run_ingest"]
+
+#: Dataset names counted one by one: ECS NDJSON names its own datasets, and a hostile file with a
+#: new name on every line must not grow the summary (and its printed line) without bound.
+MAX_DATASETS = 200
+OTHER_DATASETS = "(other datasets)"
 
 
 @dataclass
@@ -47,7 +52,8 @@ class IngestSummary:
     bytes_done: int = 0
     #: The report of the file being read (its ``position`` advances while it is read).
     current: ReadReport | None = None
-    #: Events per ``event.dataset`` (``ndjson`` for files the compiled path indexed itself).
+    #: Events per ``event.dataset`` (``ndjson`` for files the compiled path indexed itself); at
+    #: most :data:`MAX_DATASETS` names, the rest counted under :data:`OTHER_DATASETS`.
     datasets: Counter[str] = field(default_factory=Counter)
     #: Files of a folder or pattern that hold no format sectool reads: ``path: reason``.
     skipped: list[str] = field(default_factory=list)
@@ -116,7 +122,10 @@ def iter_input_events(
                 for key, value in stamps.items():
                     if key not in event:
                         event[key] = value
-                datasets[event.get("event.dataset") or "(none)"] += 1
+                name = event.get("event.dataset") or "(none)"
+                if name not in datasets and len(datasets) >= MAX_DATASETS:
+                    name = OTHER_DATASETS
+                datasets[name] += 1
                 yield complete(event)
         except InputError as exc:
             # without its traceback, which would keep the reader's buffers alive to the end
@@ -163,7 +172,16 @@ def run_ingest(
     if to is not None:
         from sectool.traffic.localstore import write_events
 
-        summary.written = write_events(to, events if indexer is None else _tee(events, indexer))
+        try:
+            summary.written = write_events(to, events if indexer is None else _tee(events, indexer))
+        except OSError as exc:
+            # The output's folder or its temporary file: the user's --to (a file where a folder
+            # should be, no permission, a full disk). An OS error of a reader names its own file.
+            if exc.filename is not None and not _output_path(Path(exc.filename), to):
+                raise
+            raise InputError(
+                f"cannot write the output: {exc.strerror or exc}", file=to, field="--to"
+            ) from None
     elif indexer is not None:
         add = indexer.add
         for event in events:
@@ -201,6 +219,11 @@ def _fast_ndjson(
         )
 
     return direct
+
+
+def _output_path(name: Path, to: Path) -> bool:
+    """Whether ``name`` is ``to``, a folder above it or a file next to it (its temporary file)."""
+    return name == to or name.parent == to.parent or to.is_relative_to(name)
 
 
 def _tee(events: Iterator[dict[str, Any]], indexer: BulkIndexer) -> Iterator[dict[str, Any]]:

@@ -61,6 +61,17 @@ def _folder_files(folder: Path) -> Iterable[Path]:
             yield path
 
 
+def _kind(path: Path) -> str | None:
+    """``file``, ``dir`` or ``None`` (nothing there); an OS error (a name too long, a folder
+    without search permission) is an :class:`InputError` naming the input."""
+    try:
+        if path.is_file():
+            return "file"
+        return "dir" if path.is_dir() else None
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}", file=path) from None
+
+
 def expand_inputs(inputs: Sequence[Path | str]) -> list[InputFile]:
     """The files that ``inputs`` (files, folders, glob patterns) name, each once, in order.
 
@@ -70,9 +81,10 @@ def expand_inputs(inputs: Sequence[Path | str]) -> list[InputFile]:
     seen = _Seen()
     for raw in inputs:
         path = Path(raw)
-        if path.is_file():
+        kind = _kind(path)
+        if kind == "file":
             seen.add(path, False)
-        elif path.is_dir():
+        elif kind == "dir":
             files = list(_folder_files(path))
             if not files:
                 raise InputError("folder holds no files", file=path)

@@ -25,7 +25,7 @@ import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -394,109 +394,25 @@ def _parquet_batches(
 
     try:
         pf = pq.ParquetFile(path)
-    except (OSError, pa.ArrowInvalid) as exc:
+    except (OSError, pa.ArrowException) as exc:
         raise InputError(f"cannot read Parquet file: {exc}", file=path) from exc
     present = pf.schema_arrow.names
     wanted = present if columns is None else [c for c in columns if c in present]
     need = list(wanted)
     if (since or until) and "@timestamp" in present and "@timestamp" not in need:
         need.append("@timestamp")
-    for record_batch in pf.iter_batches(batch_size=batch_size, columns=need):
+    batches = pf.iter_batches(batch_size=batch_size, columns=need)
+    rows = 0
+    while True:
+        try:
+            record_batch = next(batches, None)
+        except (OSError, pa.ArrowException) as exc:  # a damaged page: the footer read fine
+            raise InputError(f"damaged Parquet file after row {rows}: {exc}", file=path) from None
+        if record_batch is None:
+            return
+        rows += record_batch.num_rows
         table = _time_filter(pa.Table.from_batches([record_batch]), since, until)
         yield table.select(wanted)
-
-
-def _jsonl_batches(
-    path: Path, batch_size: int, columns: Sequence[str] | None, since: datetime | None, until: datetime | None
-) -> Iterator[pa.Table]:
-    rows: list[dict[str, Any]] = []
-    try:
-        fh: IO[bytes] = path.open("rb")
-    except OSError as exc:
-        raise InputError(f"cannot open event file: {exc.strerror}", file=path) from exc
-    with fh:
-        for lineno, raw in enumerate(fh, 1):
-            try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                raise InputError(
-                    f"not UTF-8 text at byte {exc.start} of the line (a JSONL event file is plain text)",
-                    file=path,
-                    line=lineno,
-                ) from None
-            if not line.strip():
-                continue
-            rows.append(_parse_line(path, lineno, line, columns))
-            if len(rows) >= batch_size:
-                yield _rows_table(rows, since, until, columns)
-                rows = []
-    if rows:
-        yield _rows_table(rows, since, until, columns)
-
-
-def _parse_line(path: Path, lineno: int, line: str, columns: Sequence[str] | None) -> dict[str, Any]:
-    from sectool.traffic.readers.common import json_object  # hostile JSON: depth, numbers, surrogates
-
-    row = json_object(path, lineno, line)
-    for key, value in row.items():
-        if key in FIELDS and value is not None and key not in _DATE_FIELDS and not _fits(key, value):
-            raise InputError(
-                "event value has the wrong type",
-                file=path,
-                line=lineno,
-                field=key,
-                value=value,
-                expected=FIELDS[key],
-            )
-    free: dict[str, dict[str, Any]] = {}
-    for key in list(row):
-        if key not in FIELDS:
-            ns = namespace_of(key)
-            if ns is None:
-                raise InputError("unknown ECS field", file=path, line=lineno, field=key)
-            value = row.pop(key)
-            if value is not None:
-                free.setdefault(ns, {})[key[len(ns) + 1 :]] = value
-    for ns, names in free.items():
-        row[ns] = namespace_json(names, ns)
-    for key in _DATE_FIELDS & row.keys():
-        if row[key] is not None:
-            try:
-                row[key] = _epoch_ns(row[key], key)
-            except (ValueError, TypeError, OverflowError) as exc:
-                raise InputError(str(exc), file=path, line=lineno, field=key) from exc
-            if not _NS_LOW <= row[key] < _NS_HIGH:
-                raise InputError(
-                    "timestamp outside the years 1678-2261 (what nanosecond timestamps hold)",
-                    file=path,
-                    line=lineno,
-                    field=key,
-                )
-    return row
-
-
-def _rows_table(
-    rows: list[dict[str, Any]], since: datetime | None, until: datetime | None, columns: Sequence[str] | None
-) -> pa.Table:
-    import pyarrow as pa
-
-    seen: dict[str, None] = {}
-    for row in rows:
-        for key in row:
-            seen.setdefault(key, None)
-    names = [n for n in COLUMNS if n in seen]
-    arrays = []
-    for name in names:
-        values = [row.get(name) for row in rows]
-        if name in _DATE_FIELDS:
-            arrays.append(pa.array(values, type=pa.int64()).cast(arrow_type(name)))
-        else:
-            arrays.append(_column(name, values))
-    table = pa.Table.from_arrays(arrays, schema=arrow_schema(names))
-    table = _time_filter(table, since, until)
-    if columns is not None:
-        table = table.select([c for c in columns if c in table.column_names])
-    return table
 
 
 def _tables(
@@ -515,7 +431,9 @@ def _tables(
         if _format(path) == "parquet":
             yield from _parquet_batches(path, batch_size, columns, since, until)
         else:
-            yield from _jsonl_batches(path, batch_size, columns, since, until)
+            from sectool.traffic.localstore_jsonl import jsonl_batches
+
+            yield from jsonl_batches(path, batch_size, columns, since, until)
 
 
 def iter_event_batches(

@@ -76,11 +76,37 @@ def test_internal_domains(domain: str, internal: bool) -> None:
         ("admin session to 10.10.10.11:22 at Tue 18:00", "admin session to [internal]:22 at Tue 18:00"),
         ("C2 from fd00:5ec7:40::13 to 2a0b:3c93:e756::6167", "C2 from [internal] to 2a0b:3c93:e756::6167"),
         ("upload ratio 1.00, 1:00:00", "upload ratio 1.00, 1:00:00"),
+        # An address that ends a sentence, or is followed by a colon, is still an address.
+        ("scan from 10.10.70.20.", "scan from [internal]."),
+        ("beacon from 10.10.70.20: 42 connections", "beacon from [internal]: 42 connections"),
+        ("logon from fd00:5ec7:40::13.", "logon from [internal]."),
+        # Internal host names are as telling as internal addresses.
+        (
+            "TXT answers of dc01.region.internal and k7q2x.info",
+            "TXT answers of [internal] and k7q2x.info",
+        ),
+        ("lookups of 5.1.10.10.in-addr.arpa.", "lookups of [internal]."),
     ],
 )
 def test_titles_are_redacted(text: str, redacted: str) -> None:
     assert Scope.build().redact(text) == redacted
     assert Scope.build(include_internal=True).redact(text) == text
+
+
+def test_account_names_in_a_host_finding_title_are_not_exported() -> None:
+    from dataclasses import replace
+
+    base = sample_findings()[2]  # brute_force, a host entity (an outside address)
+    f = replace(
+        base,
+        title="logon from 80.53.94.215 succeeded after 40 failures (jensen, EHR-admin)",
+        evidence={"successes": 1, "success_accounts": ["jensen", "EHR-admin"], "user.name": "jensen"},
+    )
+    (item,), _ = prepare([f], Scope.build())
+    assert item.title == "logon from 80.53.94.215 succeeded after 40 failures ([account], [account])"
+    # Names of people are never shared, not even when internal addresses are kept as context.
+    (kept,), _ = prepare([f], Scope.build(include_internal=True))
+    assert kept.title == item.title
 
 
 def test_bad_internal_range_is_an_input_error() -> None:

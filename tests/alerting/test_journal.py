@@ -55,6 +55,25 @@ def test_keep_bounds_what_is_queued_and_remembered(tmp_path: Path) -> None:
     assert [f.id for f in recent] == [f.id for f in findings[3:]]
 
 
+def test_pending_findings_older_than_keep_are_dropped_not_sent(tmp_path: Path) -> None:
+    """A channel that stayed down longer than `keep`: what it could not send is forgotten, as
+    `keep` says (findings whose window ended longer ago are not sent), and the outbox stays bounded."""
+    path = tmp_path / "j.json"
+    findings = sample_findings()
+    journal = DeliveryJournal.load(path, "c")
+    journal.enqueue(findings, now=NOW, keep=KEEP)
+    # 40 days on, nothing was delivered in between
+    later = DeliveryJournal.load(path, "c")
+    assert later.enqueue([], now=NOW + timedelta(days=40), keep=KEEP) == []
+    assert later.pending() == []
+    assert DeliveryJournal.load(path, "c").pending() == []
+    # within `keep` only the older ones go
+    journal = DeliveryJournal.load(tmp_path / "k.json", "c")
+    journal.enqueue(findings, now=NOW, keep=KEEP)
+    journal.enqueue([], now=findings[3].window_end + KEEP - timedelta(seconds=1), keep=KEEP)
+    assert [f.id for f in journal.pending()] == [f.id for f in findings[3:]]
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
@@ -64,6 +83,8 @@ def test_keep_bounds_what_is_queued_and_remembered(tmp_path: Path) -> None:
         ('{"version": 1, "pending": {}, "sent": {}}', "not a delivery journal"),
         ('{"version": 1, "pending": [{"id": "x"}], "sent": {}}', "pending[0]"),
         ('{"version": 1, "pending": [1], "sent": {}}', "pending[0]"),
+        ('{"version": 1, "pending": [], "sent": {"abc": "yesterday"}}', "sent.abc"),
+        ('{"version": 1, "pending": [], "sent": {"abc": 7}}', "sent.abc"),
     ],
 )
 def test_damaged_journal_is_an_input_error_naming_the_file(

@@ -110,6 +110,22 @@ def test_sd_value_with_bracket_and_quote_is_escaped() -> None:
     assert _parse(raw)["params"]["entity"] == 'a"b]c\\d'  # type: ignore[index]
 
 
+@pytest.mark.parametrize("transport", ["udp", "tcp"])
+def test_control_characters_from_network_data_cannot_forge_a_second_message(transport: str) -> None:
+    """A title or entity taken from network data (a DNS name, a Suricata signature, a notice
+    message) with a line end must not start a line that a receiver reading line by line (or a
+    log viewer) takes for a message of its own."""
+    forged = "<10>1 2026-12-07T06:00:00Z host sectool 1 finding - all clear"
+    f = finding(
+        "x", "high", "domain", "evil.example\n" + forged, (), title="C2 to evil\r\n" + forged + "\x00"
+    )
+    raw = format_message(f, _options(514, transport), now=NOW, hostname="h", procid=1)
+    assert not any(b < 0x20 or b == 0x7F for b in raw)
+    got = _parse(raw)
+    assert got["msg"] == ("\ufeffC2 to evil\\x0d\\x0a" + forged + "\\x00").encode("utf-8")
+    assert got["params"]["entity"] == "evil.example\\x0a" + forged  # type: ignore[index]
+
+
 def test_udp_message_is_cut_to_2048_octets_on_a_character_boundary() -> None:
     f = finding("x", "high", "host", "185.1.2.3", (), title="æ" * 3000)
     raw = format_message(f, _options(514, "udp"), now=NOW, hostname="h", procid=1, max_bytes=UDP_MAX)

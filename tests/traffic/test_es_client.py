@@ -55,3 +55,24 @@ def test_unreachable_is_a_service_error() -> None:
     client = make_client("http://127.0.0.1:9", env={}, max_retries=0)
     with pytest.raises(ServiceError, match=r"Elasticsearch at http://127.0.0.1:9 is unreachable"):
         check_reachable(client, "http://127.0.0.1:9")
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("http://elastic:s3cret@127.0.0.1:9", "http://***@127.0.0.1:9"),
+        ("https://user:p@ss@es.example:9200/prefix", "https://***@es.example:9200/prefix"),
+        ("http://127.0.0.1:9", "http://127.0.0.1:9"),
+    ],
+)
+def test_credentials_in_the_url_never_reach_a_message(url: str, shown: str) -> None:
+    client = make_client(url, env={}, max_retries=0)
+    with pytest.raises(ServiceError) as info:
+        check_reachable(client, url)
+    assert f"Elasticsearch at {shown} is unreachable" in str(info.value)
+    assert "s3cret" not in str(info.value)
+    assert "p@ss" not in str(info.value)
+    assert "s3cret" not in repr(settings_from_env(url, {}))
+    with pytest.raises(InputError) as bad:
+        settings_from_env(url.replace("http", "ftp", 1), {})
+    assert "s3cret" not in str(bad.value)

@@ -58,11 +58,19 @@ def test_expand_glob_and_files_each_once(tmp_path: Path) -> None:
         (lambda p: p / "missing.log", "input file not found"),
         (lambda p: p / "nothing-*.log", "no file matches the pattern"),
         (lambda p: (p / "empty").mkdir() or p / "empty", "folder holds no files"),
+        # The OS refuses the name itself: a user error too, not an internal one.
+        (lambda p: p / ("a" * 5000), "cannot read: File name too long"),
+        (lambda p: p / ("a*" * 3000), "cannot read: File name too long"),
     ],
 )
 def test_expand_names_what_matched_nothing(tmp_path: Path, make: Any, message: str) -> None:
     with pytest.raises(InputError, match=message):
         expand_inputs([make(tmp_path)])
+
+
+def test_an_unreadable_input_name_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["traffic", "ingest", str(tmp_path / ("a" * 5000)), "--to", str(tmp_path / "o.jsonl")]) == 2
+    assert "File name too long" in capsys.readouterr().err
 
 
 def test_ingest_a_sensor_folder_counts_per_dataset_and_skips_a_readme(
@@ -125,6 +133,61 @@ def test_a_foreign_parquet_file_is_refused_naming_the_column(tmp_path: Path) -> 
     assert info.value.location.field == "customer_id"
 
 
+def _ts(n: int) -> Any:
+    import pyarrow as pa
+
+    return pa.array([1_767_225_600_000_000_000] * n, pa.timestamp("ns", tz="UTC"))
+
+
+@pytest.mark.parametrize(
+    ("columns", "message", "field"),
+    [
+        (
+            {"zeek": ['{"a": 1}', "not json"]},
+            r"x.parquet:2, field 'zeek': bad value: not a JSON object",
+            "zeek",
+        ),
+        (
+            {"labels": ['{"a": 1}', "[1, 2]"]},
+            r"x.parquet:2, field 'labels': bad value: not a JSON object",
+            "labels",
+        ),
+        (
+            {"zeek": ['{"a": 1}', '{"a": {"b": 1}}']},
+            r"x.parquet:2, field 'zeek.a': bad value: nested",
+            "zeek.a",
+        ),
+        ({"zeek": ['{"a": 1}', '{"a..b": 1}']}, r"x.parquet:2, field 'zeek.a..b': bad name", "zeek.a..b"),
+        (
+            {"suricata": ['{"a": 1}', '{"' + ".".join("k" * 21) + '": 1}']},
+            r"x.parquet:2, field 'suricata.k(.k){20}': bad name: more than 20 levels",
+            "suricata" + ".k" * 21,
+        ),
+        ({"source.port": ["22", "x"]}, r"x.parquet, field 'source.port': .* wrong type", "source.port"),
+        ({"source.ip": [1, 2]}, r"x.parquet, field 'source.ip': .* wrong type", "source.ip"),
+        ({"tags": ["a", "b"]}, r"x.parquet, field 'tags': .* wrong type", "tags"),
+        ({"zeek": [1, 2]}, r"x.parquet, field 'zeek': .* wrong type", "zeek"),
+    ],
+)
+def test_a_damaged_parquet_event_file_is_a_clear_error(
+    tmp_path: Path, columns: dict[str, list[Any]], message: str, field: str
+) -> None:
+    """Another program's (or a damaged) file with sectool's column names: each bad column or
+    namespace value names the row and field, never an internal error; rows before it are kept."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from sectool.traffic.readers import read_events
+
+    path = tmp_path / "x.parquet"
+    pq.write_table(pa.table({"@timestamp": _ts(2), **columns}), path)
+    got: list[dict[str, Any]] = []
+    with pytest.raises(InputError, match=message) as info:
+        got.extend(read_events(path))
+    assert info.value.location.field == field
+    assert len(got) == (1 if info.value.location.line == 2 else 0)
+
+
 @pytest.mark.parametrize(
     ("event", "related"),
     [
@@ -177,3 +240,36 @@ def test_ingested_documents_carry_what_elastic_security_expects(
     # re-ingest: ids are the source records' and the daily index is the event's day: nothing is added
     assert main(["traffic", "ingest", str(tmp_path), "--es", es_url, "--index-prefix", es_prefix]) == 0
     assert "indexed 0," in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("where", ["file.txt/out.jsonl", "file.txt/deeper/out.parquet", "folder"])
+def test_an_output_that_cannot_be_written_exits_2_naming_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], where: str
+) -> None:
+    (tmp_path / "file.txt").write_text("a file where a folder should be\n")
+    (tmp_path / "folder.jsonl").mkdir()
+    to = tmp_path / (where if where != "folder" else "folder.jsonl")
+    assert main(["traffic", "ingest", str(DATA / "conn.log"), "--to", str(to)]) == 2
+    err = capsys.readouterr().err
+    assert "cannot write the output" in err
+    assert str(to) in err
+    assert "--to" in err
+
+
+def test_the_per_dataset_counts_stay_bounded(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """ECS NDJSON names its own datasets: a new name on every line is counted, not listed."""
+    from sectool.traffic.ingest import MAX_DATASETS, OTHER_DATASETS
+
+    path = tmp_path / "many.ndjson"
+    n = MAX_DATASETS + 50
+    path.write_text(
+        "".join(
+            json.dumps({"@timestamp": "2026-03-03T00:00:00Z", "event": {"dataset": f"x.d{i:04d}"}}) + "\n"
+            for i in range(n)
+        )
+    )
+    assert main(["traffic", "ingest", str(path), "--to", str(tmp_path / "o.jsonl")]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if "events per dataset" in x)
+    assert line.count("x.d") == MAX_DATASETS
+    assert f"{OTHER_DATASETS} 50" in line
+    assert (tmp_path / "o.jsonl").read_text().count("\n") == n

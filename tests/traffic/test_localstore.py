@@ -129,3 +129,16 @@ def test_empty_file(tmp_path: Path) -> None:
     path = tmp_path / "ev.parquet"
     assert write_events(path, []) == 0
     assert len(read_events([path])) == 0
+
+
+def test_damaged_parquet_pages_are_an_input_error(tmp_path: Path) -> None:
+    """The footer reads fine, a data page does not: a clear error naming the file, not an internal one."""
+    path = tmp_path / "ev.parquet"
+    write_events(path, _events(5000))
+    data = bytearray(path.read_bytes())
+    for i in range(len(data) // 8, len(data) // 2, 7):  # the column chunks, not the footer
+        data[i] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(InputError, match="damaged Parquet file after row 0") as info:
+        read_events([path])
+    assert info.value.location.file == str(path)

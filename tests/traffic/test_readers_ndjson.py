@@ -230,6 +230,9 @@ BEYOND: list[tuple[str, str]] = [
     (_line('"zeek.dhcp.": 1'), r":2, field 'zeek.dhcp.': bad name: an empty part between dots"),
     (_line('"suricata": {"eve": {"a..b": 1}}'), r":2, field 'suricata.eve.a..b': bad name"),
     (_line('"labels": {"": 1}'), r":2, field 'labels.': bad name"),
+    # deeper than the flattened field takes (Elasticsearch rejects the document)
+    (_line('"zeek": ' + '{"k": ' * 21 + "1" + "}" * 21), r":2, field 'zeek(.k){21}': bad name: more than 20"),
+    (_line('"labels.' + ".".join("k" * 21) + '": 1'), r":2, field 'labels.k(.k){20}': bad name: more"),
 ]  # fmt: skip
 
 

@@ -61,6 +61,28 @@ CASES: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
         },
     ),
     (
+        # The first AS-REQ of every Windows logon, answered "add pre-authentication": a step of a
+        # normal exchange, not a failed login (as the EVE and capture readers take it).
+        "kerberos",
+        {
+            **ID,
+            "request_type": "AS",
+            "client": "jdoe/EXAMPLE.DK",
+            "service": "krbtgt/EXAMPLE.DK",
+            "success": False,
+            "error_msg": "KDC_ERR_PREAUTH_REQUIRED",
+        },
+        {
+            "event.category": "network",
+            "event.type": "protocol",
+            "event.action": "kerberos-as-req",
+            "event.outcome": None,
+            "user.name": "jdoe",
+            "user.domain": "EXAMPLE.DK",
+            "sectool.kerberos.error": "KDC_ERR_PREAUTH_REQUIRED",
+        },
+    ),
+    (
         "kerberos",
         {**ID, "request_type": "AS", "client": "jdoe", "success": True},
         {"event.outcome": "success", "user.name": "jdoe", "user.domain": None, "event.reason": None},
@@ -628,6 +650,15 @@ def test_bad_tsv_names_line_and_field(tmp_path: Path, lines: list[str], message:
         ('{"_path": "conn", "ts": 1, "uid": "C"}', r"x.json:2, field 'id.orig_h': missing Zeek field"),
         ('{"_path": "http", "uid": "C"}', r"x.json:2, field 'ts': record without a timestamp"),
         ('{"_path": "dhcp", "ts": 1, "mac": "not-a-mac"}', r"x.json:2, field 'mac'"),
+        # deeper than the flattened zeek.* field takes: Elasticsearch would reject the document
+        (
+            '{"_path": "weird", "ts": 1, "x": ' + '{"k": ' * 20 + "1" + "}" * 20 + "}",
+            r"x.json:2, field 'zeek.weird.x(.k){20}': bad name: more than 20 levels of nesting below 'zeek'",
+        ),
+        (
+            '{"_path": "weird", "ts": 1, "x-y.' + ".".join("k" * 20) + '": 1}',
+            r"x.json:2, field 'labels.x-y(.k){20}': bad name: more than 20 levels of nesting below 'labels'",
+        ),
     ],
 )
 def test_bad_json_names_line_and_field(tmp_path: Path, line: str, message: str) -> None:
@@ -670,3 +701,11 @@ def test_cli_exit_2_on_damaged_json_keeps_the_prefix(
     assert "ssh.log:2, field 'auth_attempts'" in capsys.readouterr().err
     (kept,) = [json.loads(line) for line in out.read_text().splitlines()]
     assert (kept["event.outcome"], kept["event.action"]) == ("failure", "ssh-login")
+
+
+def test_twenty_levels_below_the_namespace_are_kept(tmp_path: Path) -> None:
+    log = tmp_path / "x.json"
+    deep = {"_path": "weird", "ts": 1, "x": json.loads('{"k": ' * 18 + "1" + "}" * 18)}
+    log.write_text(json.dumps(deep) + "\n")
+    (event,) = list(read_events(log))
+    assert event["zeek.weird.x" + ".k" * 18] == 1

@@ -298,7 +298,7 @@ def open_indexer(url: str | None, prefix: str, *, max_retries: int = 5) -> BulkI
         InputError: an invalid prefix.
         ServiceError: the node cannot be reached.
     """
-    from sectool.traffic.es.client import check_reachable, make_client, settings_from_env
+    from sectool.traffic.es.client import check_reachable, display_url, make_client, settings_from_env
     from sectool.traffic.es.template import ensure_template, validate_prefix
 
     validate_prefix(prefix)
@@ -306,4 +306,4 @@ def open_indexer(url: str | None, prefix: str, *, max_retries: int = 5) -> BulkI
     client = make_client(url, max_retries=2, retry_on_timeout=True)
     check_reachable(client, resolved)
     ensure_template(client, prefix)
-    return BulkIndexer(client, prefix, url=resolved, max_retries=max_retries)
+    return BulkIndexer(client, prefix, url=display_url(resolved), max_retries=max_retries)

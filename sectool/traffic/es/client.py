@@ -24,7 +24,7 @@ from sectool.errors import InputError, ServiceError
 if TYPE_CHECKING:
     from elasticsearch import Elasticsearch
 
-__all__ = ["EsSettings", "check_reachable", "make_client", "settings_from_env"]
+__all__ = ["EsSettings", "check_reachable", "display_url", "make_client", "settings_from_env"]
 
 DEFAULT_TIMEOUT = 120.0
 
@@ -41,7 +41,19 @@ class EsSettings:
 
     def __repr__(self) -> str:
         auth = "api_key" if self.api_key else ("basic" if self.user else "none")
-        return f"EsSettings(url={self.url!r}, auth={auth}, ca_cert={self.ca_cert!r})"
+        return f"EsSettings(url={display_url(self.url)!r}, auth={auth}, ca_cert={self.ca_cert!r})"
+
+
+def display_url(url: str) -> str:
+    """``url`` as messages may show it: without a ``user:password@`` part (the client takes
+    credentials in the URL, and an error line ends up in cron mail and logs)."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    authority, slash, path = rest.partition("/")
+    if "@" in authority:
+        authority = "***@" + authority.rsplit("@", 1)[1]
+    return f"{scheme}://{authority}{slash}{path}"
 
 
 def _first(env: Mapping[str, str], *names: str) -> str | None:
@@ -68,7 +80,9 @@ def settings_from_env(url: str | None = None, env: Mapping[str, str] | None = No
             expected="--es URL or the SECTOOL_ES_URL environment variable",
         )
     if not target.startswith(("http://", "https://")):
-        raise InputError("Elasticsearch URL must start with http:// or https://", field="--es", value=target)
+        raise InputError(
+            "Elasticsearch URL must start with http:// or https://", field="--es", value=display_url(target)
+        )
     user = _first(env, "SECTOOL_ES_USER", "SECTOOL_ES_USERNAME")
     password = env.get("SECTOOL_ES_PASSWORD")
     if user and not password:
@@ -114,6 +128,7 @@ def check_reachable(client: Elasticsearch, url: str) -> None:
     """
     from elasticsearch import ApiError, AuthenticationException, AuthorizationException, TransportError
 
+    url = display_url(url)
     try:
         client.options(request_timeout=10).cluster.health()
     except (AuthenticationException, AuthorizationException) as exc:

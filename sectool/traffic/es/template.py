@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from sectool.errors import InputError
 from sectool.traffic.ecs import FIELDS, NAMESPACES
+from sectool.traffic.readers.values import NAMESPACE_DEPTH
 
 if TYPE_CHECKING:
     from elasticsearch import Elasticsearch
@@ -87,7 +88,7 @@ def mappings() -> dict[str, Any]:
         # What a sensor writes beyond ECS (zeek.*, suricata.*) and labels.*: free names, hostile
         # input, so one flattened field each (keyword semantics, no mapping explosion, no type
         # conflict between files); Kibana's KQL queries their sub-fields (zeek.ssh.auth_success: T).
-        root[namespace] = {"type": "flattened", "ignore_above": 1024, "depth_limit": 20}
+        root[namespace] = {"type": "flattened", "ignore_above": 1024, "depth_limit": NAMESPACE_DEPTH}
     return {"dynamic": "strict", "properties": root}
 
 

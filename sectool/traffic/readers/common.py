@@ -20,6 +20,7 @@ from sectool.traffic.readers.community_id import community_id
 from sectool.traffic.readers.options import DirectionClassifier, ReadReport
 
 __all__ = [
+    "MAX_LINE_BYTES",
     "TIME_EXPECTED",
     "TIME_RANGE",
     "TimeRangeError",
@@ -39,6 +40,9 @@ _GZIP_MAGIC = b"\x1f\x8b"
 #: Read buffer: large, so that the reading thread gives up the GIL for a system call rarely
 #: (each release lets the bulk threads in, and getting it back costs).
 _BUFFER = 1 << 20
+#: The longest line a reader takes (Filebeat's ``max_bytes`` is 10 MiB): a hostile or broken
+#: file without line ends (or a gzip bomb of one line) must not be read into memory whole.
+MAX_LINE_BYTES = 16 << 20
 #: A JSON escape of a UTF-16 surrogate: the cheap test before the exact one in json_object.
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _PROTO_NUMBERS = {"tcp": 6, "udp": 17, "icmp": 1, "ipv6-icmp": 58, "icmp6": 58, "sctp": 132}
@@ -87,16 +91,19 @@ def decoded(path: Path, number: int, raw: bytes, *, require_line_end: bool = Fal
     return text if text.strip() else None
 
 
-def raw_lines(path: Path, *, report: ReadReport | None = None) -> Iterator[tuple[int, bytes]]:
+def raw_lines(
+    path: Path, *, report: ReadReport | None = None, decompress: bool = True
+) -> Iterator[tuple[int, bytes]]:
     """``(line number, bytes with the line end)`` of every line of a file (plain or gzip), blank
     ones included; the bytes-level half of :func:`lines`, for readers whose parser takes bytes
-    (orjson) and decode only what they must report."""
+    (orjson) and decode only what they must report. ``decompress=False`` reads a gzip file as the
+    bytes it is (for a format that is never compressed)."""
     try:
         raw_fh = path.open("rb", buffering=_BUFFER)
     except OSError as exc:
         raise InputError(f"cannot open: {exc.strerror}", file=path) from exc
     with raw_fh:
-        compressed = raw_fh.read(2) == _GZIP_MAGIC
+        compressed = decompress and raw_fh.read(2) == _GZIP_MAGIC
         raw_fh.seek(0)
         fh = cast(IO[bytes], gzip.GzipFile(fileobj=raw_fh, mode="rb")) if compressed else raw_fh
         try:
@@ -131,13 +138,38 @@ def raw_batches(
         fh = path.open("rb", buffering=_BUFFER)
     except OSError as exc:
         raise InputError(f"cannot open: {exc.strerror}", file=path) from exc
+    size = min(size, MAX_LINE_BYTES)
     with fh:
         position = 0
-        while batch := fh.readlines(size):
-            if report is not None:
-                position += sum(map(len, batch))
-                report.position = position
-            yield batch
+        number = 0  # lines yielded so far
+        # The start of a line whose end is in a later block: a bytearray, so that a long line
+        # read in many blocks is gathered in linear time.
+        carry = bytearray()
+        while True:
+            block = fh.read(size)
+            if not block:
+                if carry:  # a last line without its line end
+                    yield [bytes(carry)]
+                return
+            cut = block.rfind(b"\n") + 1
+            if cut:
+                # Every other line of the block is shorter than the block (at most the limit).
+                if carry and len(carry) + block.index(b"\n") > MAX_LINE_BYTES:
+                    raise _too_long(path, number + 1)
+                data = bytes(carry) + block[:cut] if carry else block[:cut]
+                batch = data.split(b"\n")
+                batch.pop()  # the empty piece after the last line end
+                batch = [line + b"\n" for line in batch]
+                number += len(batch)
+                if report is not None:
+                    position += len(data)
+                    report.position = position
+                yield batch
+                carry = bytearray(block[cut:])
+            else:
+                carry += block
+            if len(carry) > MAX_LINE_BYTES:  # after the lines before it were yielded
+                raise _too_long(path, number + 1)
 
 
 def _is_gzip(path: Path) -> bool:
@@ -156,7 +188,7 @@ def _numbered(
     readline = fh.readline
     while True:
         try:
-            raw = readline()
+            raw = readline(MAX_LINE_BYTES + 2)
         except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
             raise InputError(
                 f"damaged gzip data after line {number}: {exc}", file=path, line=number + 1
@@ -164,10 +196,21 @@ def _numbered(
         if not raw:
             break
         number += 1
+        if len(raw) - raw.endswith(b"\n") > MAX_LINE_BYTES:
+            raise _too_long(path, number)
         if report is not None:
             position = raw_fh.tell() if compressed else position + len(raw)
             report.position = position
         yield number, raw
+
+
+def _too_long(path: Path, number: int) -> InputError:
+    return InputError(
+        f"line longer than {MAX_LINE_BYTES} bytes (no line end): not a log line",
+        file=path,
+        line=number,
+        expected=f"lines of at most {MAX_LINE_BYTES} bytes",
+    )
 
 
 def json_object(path: Path, lineno: int, text: str, *, what: str = "a line") -> dict[str, Any]:

@@ -41,7 +41,7 @@ from sectool.traffic.readers.common import (
 )
 from sectool.traffic.readers.identity import SourceEvent, source_id, time_ns
 from sectool.traffic.readers.options import ReaderOptions, ReadReport
-from sectool.traffic.readers.values import canonical_ip
+from sectool.traffic.readers.values import canonical_ip, check_free_name
 
 __all__ = [
     "ARRAY_FIELDS",
@@ -406,6 +406,7 @@ def _parse(path: Path, lineno: int, text: str, dropped: dict[str, None]) -> dict
         if key not in FIELDS and namespace_of(key) is not None:
             if "" in key.split("."):  # "zeek.a..b", "zeek.x.": Elasticsearch refuses the document
                 raise InputError("bad name: an empty part between dots", file=path, line=lineno, field=key)
+            check_free_name(key, path, lineno)
             if value is not None:
                 event[key] = _free_value(path, lineno, key, value)
             continue

@@ -18,7 +18,12 @@ from typing import Any
 from sectool.errors import InputError
 from sectool.traffic.readers.common import TIME_EXPECTED, TimeRangeError, parse_time
 
-__all__ = ["Where", "canonical_ip"]
+__all__ = ["NAMESPACE_DEPTH", "Where", "canonical_ip", "check_free_name"]
+
+#: The dotted parts a free name (``zeek.*``, ``suricata.*``, ``labels.*``) may have below its
+#: namespace: Elasticsearch maps each namespace as one ``flattened`` field and refuses a document
+#: whose object under it nests deeper than the field's ``depth_limit`` (es/template.py).
+NAMESPACE_DEPTH = 20
 
 #: ES ``long`` is a signed 64-bit integer.
 _LONG_MAX = (1 << 63) - 1
@@ -27,6 +32,21 @@ _LONG_MAX = (1 << 63) - 1
 _EPOCH_TEXT = re.compile(r"[0-9]{1,12}(?:\.[0-9]{0,9})?", re.ASCII)
 #: A duration as text (Zeek TSV ``interval``): decimal, optionally with an exponent.
 _SECONDS_TEXT = re.compile(r"[0-9]{1,15}(?:\.[0-9]{0,15})?(?:[eE][-+]?[0-9]{1,3})?", re.ASCII)
+
+
+def check_free_name(name: str, file: Path | str | None, line: int | None) -> str:
+    """``name``, or :class:`InputError` when it nests deeper than :data:`NAMESPACE_DEPTH` below
+    its namespace (hostile input: the node would reject the whole document later)."""
+    if name.count(".") > NAMESPACE_DEPTH:
+        root = name.split(".", 1)[0]
+        raise InputError(
+            f"bad name: more than {NAMESPACE_DEPTH} levels of nesting below '{root}'",
+            file=file,
+            line=line,
+            field=name if len(name) <= 200 else name[:200] + "...",
+            expected=f"at most {NAMESPACE_DEPTH} dotted parts after '{root}.'",
+        )
+    return name
 
 
 #: Canonical forms of addresses seen recently: traffic repeats its addresses, and a dict lookup

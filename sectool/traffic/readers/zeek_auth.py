@@ -12,7 +12,11 @@ detectors can tell these real login records from the heuristic guesses that
   saw attempts but no success); unset with no attempts is no login at all (a banner grab, a scan)
   and stays a protocol event. ``user.name`` is not visible (encrypted).
 * kerberos: AS/TGS requests; ``client`` ``user/REALM`` -> ``user.name`` / ``user.domain``;
-  ``success`` F, or unset with an ``error_msg`` (``KDC_ERR_PREAUTH_FAILED``), is a failure.
+  ``success`` F, or unset with an ``error_msg`` (``KDC_ERR_PREAUTH_FAILED``), is a failure, except
+  ``KDC_ERR_PREAUTH_REQUIRED``: the KDC's answer to the first AS-REQ of every Windows logon (the
+  client retries with pre-authentication), a step of a normal exchange that stays a protocol
+  event, as in the EVE and capture readers (counted as failures it would make every logon look
+  like a failure followed by a success).
 * ntlm: ``success`` (Zeek < 3) or ``status`` (``SUCCESS`` or an NT status such as
   ``STATUS_LOGON_FAILURE``); ``username`` / ``domainname``.
 * rdp: ``result`` ``Success`` or a refusal; ``encrypted`` (TLS/CredSSP hides it) is ``unknown``;
@@ -27,6 +31,9 @@ from typing import Any
 from sectool.traffic.readers.values import Where
 
 __all__ = ["kerberos", "ntlm", "radius", "rdp", "ssh"]
+
+#: Kerberos errors that are a step of a normal exchange, not a failed login.
+_KRB_NOT_A_FAILURE = frozenset({"KDC_ERR_PREAUTH_REQUIRED"})
 
 
 def _authentication(event: dict[str, Any], action: str, outcome: str) -> None:
@@ -69,6 +76,9 @@ def kerberos(event: dict[str, Any], record: dict[str, Any], where: Where) -> Non
             event["user.domain"] = realm
     success = _bool(where, "success", record.get("success"))
     error = event.get("sectool.kerberos.error")
+    if isinstance(error, str) and error.upper() in _KRB_NOT_A_FAILURE:
+        event["event.action"] = action
+        return
     known = "success" if success else "failure"
     outcome = known if success is not None else ("failure" if error else "unknown")
     if error:

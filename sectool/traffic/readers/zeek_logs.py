@@ -15,7 +15,7 @@ import re
 from typing import Any
 
 from sectool.errors import InputError
-from sectool.traffic.readers.values import Where
+from sectool.traffic.readers.values import Where, check_free_name
 from sectool.traffic.readers.zeek_spec import COMMON, LogSpec, keys
 from sectool.traffic.readers.zeek_tables import TABLES
 from sectool.traffic.readers.zeek_values import CONVERTERS, free_value
@@ -89,7 +89,7 @@ def map_record(spec: LogSpec, record: dict[str, Any], where: Where) -> dict[str,
             if free is None:
                 continue  # a name of dots only: nothing to file it under
             key = f"labels.{free}" if is_label(name) else prefix + free
-            event[key] = free_value(value)
+            event[check_free_name(key, where.file, where.line)] = free_value(value)
             continue
         for ecs_name, conv in targets:
             converted = CONVERTERS[conv](where, name, value)
