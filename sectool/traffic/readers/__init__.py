@@ -28,7 +28,7 @@ from typing import Any
 
 from sectool.errors import InputError
 from sectool.traffic import ecs
-from sectool.traffic.readers.common import open_maybe_gzip
+from sectool.traffic.readers.common import MAX_LINE_BYTES, open_maybe_gzip
 from sectool.traffic.readers.options import ReaderOptions, ReadReport
 
 __all__ = ["ReadReport", "ReaderOptions", "detect_format", "input_labels", "read_events"]
@@ -53,7 +53,14 @@ def detect_format(path: Path) -> str:
                 return "parquet"
             fh.seek(0)
             first = b""
-            for raw in fh:
+            while True:  # bounded: a file without line ends is not read whole to sniff it
+                raw = fh.readline(MAX_LINE_BYTES + 2)
+                if not raw:
+                    break
+                if len(raw) > MAX_LINE_BYTES:
+                    raise InputError(
+                        f"the first line is longer than {MAX_LINE_BYTES:,} bytes", file=path, line=1
+                    )
                 if raw.strip():
                     first = raw
                     break

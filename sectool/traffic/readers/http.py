@@ -154,6 +154,23 @@ def _host(host: str) -> tuple[str | None, int | None]:
     return name or None, number
 
 
+def _without_credentials(target: str) -> str:
+    """A request target without ``user:password@`` in an absolute-form authority (a proxy
+    request): credentials are never indexed."""
+    scheme, sep, rest = target.partition("://")
+    if not sep:
+        return target
+    end = len(rest)
+    for stop in "/?#":
+        at = rest.find(stop)
+        if at >= 0:
+            end = min(end, at)
+    authority = rest[:end]
+    if "@" not in authority:
+        return target
+    return f"{scheme}://{authority.rsplit('@', 1)[1]}{rest[end:]}"
+
+
 def request_fields(req: Request) -> dict[str, Any]:
     """ECS fields of a request head."""
     domain, port = _host(req.headers.get("host") or "")
@@ -165,7 +182,7 @@ def request_fields(req: Request) -> dict[str, Any]:
     return {
         "http.request.method": req.method,
         "http.version": req.version,
-        "url.original": req.target,
+        "url.original": _without_credentials(req.target),
         "url.path": path or None,
         "url.query": query or None,
         "url.domain": domain,

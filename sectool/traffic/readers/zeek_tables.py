@@ -374,6 +374,7 @@ TABLES: tuple[LogSpec, ...] = (
         "zeek.snmp",
         protocol="snmp",
         transport="udp",
+        drop=frozenset({"community"}),  # SNMP v1/v2c's community string is its password
         signatures=keys("community", "get_requests"),
     ),
     LogSpec(
