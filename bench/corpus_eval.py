@@ -18,6 +18,7 @@ found. A case that fails to ingest is reported (``ingest error: ...``), never fa
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -26,7 +27,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-DEFAULT_CORPUS = Path("/work/shared/corpus")
+#: ``../shared/corpus`` beside the repository (as in CI), or ``SECTOOL_CORPUS``.
+DEFAULT_CORPUS = Path(os.environ.get("SECTOOL_CORPUS", Path(__file__).resolve().parents[2] / "shared" / "corpus"))
 #: The default internal ranges plus a case's own home network.
 PRIVATE = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7")
 #: A labelled source is an inbound scan source when its Malicious flows reach this many
