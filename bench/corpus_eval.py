@@ -28,7 +28,8 @@ from pathlib import Path
 from typing import Any
 
 #: ``../shared/corpus`` beside the repository (as in CI), or ``SECTOOL_CORPUS``.
-DEFAULT_CORPUS = Path(os.environ.get("SECTOOL_CORPUS", Path(__file__).resolve().parents[2] / "shared" / "corpus"))
+_BESIDE = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+DEFAULT_CORPUS = Path(os.environ.get("SECTOOL_CORPUS", _BESIDE))
 #: The default internal ranges plus a case's own home network.
 PRIVATE = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7")
 #: A labelled source is an inbound scan source when its Malicious flows reach this many
