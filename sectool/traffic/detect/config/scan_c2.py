@@ -86,6 +86,10 @@ class PortScan(_Model):
     #: Only scans of internal destinations (the default also reports an inside host scanning
     #: the Internet, and the Internet scanning the inside).
     internal_destinations_only: bool = False
+    #: The windowed queries run only over the groups that reach their threshold over the whole
+    #: range (a window can never hold more distinct ports or hosts than the range): at most this
+    #: many groups per query, the largest first.
+    max_candidates: int = Field(10_000, ge=1)
 
 
 class C2(_Model):

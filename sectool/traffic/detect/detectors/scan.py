@@ -16,7 +16,7 @@ from datetime import timedelta
 from sectool.traffic.detect.config import DetectConfig
 from sectool.traffic.detect.config.scan_c2 import FAILED_STATES
 from sectool.traffic.detect.filters import And, Cidr, Eq, Exists, Filter, In, Not, Or
-from sectool.traffic.detect.spec import Cardinality, Count, DetectorSpec, Having, Max, Min, Query
+from sectool.traffic.detect.spec import Candidates, Cardinality, Count, DetectorSpec, Having, Max, Min, Query
 
 __all__ = ["DHCP_REQUESTED", "ICMP_ECHO_TYPES", "SCALES", "port_scan"]
 
@@ -47,6 +47,23 @@ def _metrics(distinct: str) -> tuple[Count | Cardinality | Min | Max, ...]:
     )
 
 
+def _pruned(group_by: tuple[str, ...], having: tuple[Having, ...], limit: int) -> Candidates:
+    """The first phase of a windowed query: the groups whose whole range already reaches every
+    threshold. Exact, since a window never counts more distinct values or failures than the
+    whole range; it keeps the per-window aggregation to the few groups that can hold a scan
+    (without it, 5-minute windows of every host pair of a month are millions of buckets)."""
+    metrics: list[Count | Cardinality] = []
+    for h in having:
+        kind, _, field = h.column.partition(":")
+        if kind == "cardinality":
+            metrics.append(Cardinality(field))
+        elif kind == "count" and field == "failed":
+            metrics.append(Count(where=_failed(), name="failed"))
+        else:
+            raise ValueError(f"no first phase for {h.column}")
+    return Candidates(group_by=group_by, metrics=tuple(metrics), having=having, limit=limit)
+
+
 def port_scan(cfg: DetectConfig) -> DetectorSpec:
     """``port_scan``: see :mod:`sectool.traffic.detect.scorers.scan` for the rules."""
     from sectool.traffic.detect.detectors import NETWORK, _all, _allow
@@ -63,6 +80,9 @@ def port_scan(cfg: DetectConfig) -> DetectorSpec:
     queries: list[Query] = []
     for scale in SCALES:
         interval, min_ports, min_hosts = grid[scale]
+        v_having = (Having(f"cardinality:{PORT}", ">=", min_ports),)
+        h_having = (Having(f"cardinality:{DST}", ">=", min_hosts),)
+        windowed = interval is not None
         queries.append(
             Query(
                 name=f"vertical_{scale}",
@@ -70,8 +90,9 @@ def port_scan(cfg: DetectConfig) -> DetectorSpec:
                 metrics=_metrics(PORT),
                 filter=ports,
                 interval=interval,
-                having=(Having(f"cardinality:{PORT}", ">=", min_ports),),
+                having=v_having,
                 optional=_OPTIONAL_STATE,
+                candidates=_pruned((SRC, DST), v_having, c.max_candidates) if windowed else None,
             )
         )
         queries.append(
@@ -81,8 +102,9 @@ def port_scan(cfg: DetectConfig) -> DetectorSpec:
                 metrics=_metrics(DST),
                 filter=ports,
                 interval=interval,
-                having=(Having(f"cardinality:{DST}", ">=", min_hosts),),
+                having=h_having,
                 optional=_OPTIONAL_STATE,
+                candidates=_pruned((SRC, PORT), h_having, c.max_candidates) if windowed else None,
             )
         )
     # Readers put the ICMP type in sectool.icmp.type, Zeek and the capture reader also in
@@ -128,6 +150,10 @@ def port_scan(cfg: DetectConfig) -> DetectorSpec:
     )  # fmt: skip
     # Probe bursts: a few ports of one host, many failed attempts, in seconds (the scorer checks
     # the span); the having keeps the rows few.
+    probe_having = (
+        Having("count:failed", ">=", c.probe_min_failed),
+        Having(f"cardinality:{PORT}", ">=", c.probe_min_ports),
+    )
     queries.append(
         Query(
             name="probe",
@@ -135,11 +161,9 @@ def port_scan(cfg: DetectConfig) -> DetectorSpec:
             metrics=_metrics(PORT),
             filter=ports,
             interval=c.short_interval,
-            having=(
-                Having(f"cardinality:{PORT}", ">=", c.probe_min_ports),
-                Having("count:failed", ">=", c.probe_min_failed),
-            ),
+            having=probe_having,
             optional=_OPTIONAL_STATE,
+            candidates=_pruned((SRC, DST), probe_having, c.max_candidates),
         )
     )
     return DetectorSpec(
