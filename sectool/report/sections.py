@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter, defaultdict
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sectool.report.attack import technique_name
 from sectool.report.finding_text import finding_summary
@@ -41,6 +41,30 @@ from sectool.report.previous import Previous
 __all__ = ["practice_section", "risk_section", "traffic_section"]
 
 _SEV_RANK = {s: i for i, s in enumerate(SEVERITIES)}
+
+
+def _rank_key(f: TrafficFinding) -> tuple[int, float, datetime, str]:
+    return (-_SEV_RANK[f.severity], -f.score, f.window_start, f.id)
+
+
+def _notable(findings: list[TrafficFinding], n: int) -> list[TrafficFinding]:
+    """The ``n`` most severe findings, at most a third of them (rounded up) from one detector
+    while others have findings to show: forty port scans must not hide the one compromised
+    login from the forum. Heap select, not a full sort (50,000 findings)."""
+    pool = heapq.nsmallest(n * 20, findings, key=_rank_key)
+    cap = max(1, -(-n // 3))
+    chosen: list[TrafficFinding] = []
+    per: Counter[str] = Counter()
+    for f in pool:
+        if len(chosen) == n:
+            break
+        if per[f.detector] < cap:
+            chosen.append(f)
+            per[f.detector] += 1
+    if len(chosen) < n:  # few detectors: fill with the next most severe
+        taken = {id(f) for f in chosen}
+        chosen += [f for f in pool if id(f) not in taken][: n - len(chosen)]
+    return sorted(chosen, key=_rank_key)
 
 
 def _ratio(part: int, whole: int) -> float | None:
@@ -271,12 +295,7 @@ def traffic_section(
         for name, items in services.items()
     ]
     service_rows.sort(key=lambda r: (-r.findings, -SEVERITIES.index(r.max_severity), r.service))
-    # Top N without sorting every finding (50,000 findings: heap select, not a full sort).
-    ranked = heapq.nsmallest(
-        options.notable_incidents,
-        findings,
-        key=lambda f: (-_SEV_RANK[f.severity], -f.score, f.window_start, f.id),
-    )
+    ranked = _notable(findings, options.notable_incidents)
     notable = [
         Notable(
             id=f.id,

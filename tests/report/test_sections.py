@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -149,3 +150,34 @@ def test_technique_label_per_language(lang: str, technique: str, expected: str |
     from sectool.report.attack import technique_label
 
     assert technique_label(technique, lang) == expected
+
+
+def test_notable_incidents_are_not_all_one_detector() -> None:
+    """Forty port scans must not hide a compromised login: at most a third of the notable rows
+    (rounded up) from one detector while others have findings; filled up when few detectors."""
+    from datetime import UTC, datetime, timedelta
+
+    from sectool.report.sections import _notable
+
+    t0 = datetime(2026, 11, 1, tzinfo=UTC)
+
+    def finding(i: int, detector: str, severity: str, score: float) -> Any:
+        class F:
+            pass
+
+        f = F()
+        f.id, f.detector, f.severity, f.score = f"f{i}", detector, severity, score  # type: ignore[attr-defined]
+        f.window_start = t0 + timedelta(minutes=i)  # type: ignore[attr-defined]
+        return f
+
+    scans = [finding(i, "port_scan", "critical", 0.99) for i in range(40)]
+    login = finding(100, "brute_force", "high", 0.95)
+    c2 = finding(101, "c2", "medium", 0.6)
+    got = _notable([*scans, login, c2], 10)
+    assert [f.detector for f in got].count("port_scan") == 8  # 4 by the cap, then filled up
+    assert login in got
+    assert c2 in got
+    assert got[0].detector == "port_scan"  # still ordered by severity
+    only = _notable(scans, 10)
+    assert len(only) == 10
+    assert _notable([], 10) == []
