@@ -280,3 +280,41 @@ def test_a_huge_number_is_exit_2_and_other_files_are_still_read(
     assert "Traceback" not in err
     assert "internal error" not in err
     assert [json.loads(x)["log.file.path"] for x in out.read_text().splitlines()] == [str(bad), str(good)]
+
+
+#: A Filebeat 8 Zeek connection document as it lands in Elasticsearch (abridged).
+FILEBEAT_ZEEK_CONN = {
+    "@timestamp": "2024-01-15T10:00:00.000Z",
+    "ecs": {"version": "8.0.0"},
+    "event": {"kind": "event", "category": ["network"], "type": ["connection", "start"],
+              "module": "zeek", "dataset": "zeek.connection", "id": "CHhAvVGS1DHFjwGM9"},
+    "host": {"name": "sensor-2", "ip": ["10.0.0.5", "fe80::1"]},
+    "tags": ["zeek.connection", "forwarded"],
+    "network": {"transport": "tcp", "application": "ssh", "community_id": "1:abc="},
+    "source": {"ip": "10.0.1.23", "port": 50000},
+    "destination": {"ip": "203.0.113.9", "port": 22},
+    "related": {"ip": ["10.0.1.23", "203.0.113.9"]},
+    "zeek": {"connection": {"history": "ShADadFf", "state": "SF", "local_orig": True, "missed_bytes": 0}},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("out_name", ["o.jsonl", "o.parquet"])
+def test_filebeat_zeek_document_keeps_its_namespaces(tmp_path: Path, out_name: str) -> None:
+    """Filebeat/Agent documents keep zeek.*, host.*, tags, related.* and network.application,
+    also through a local Parquet file and back."""
+    from sectool.traffic.localstore import expand_namespaces
+    from sectool.traffic.localstore import read_events as read_local
+
+    path = _write(tmp_path, FILEBEAT_ZEEK_CONN)
+    out = tmp_path / out_name
+    assert main(["traffic", "ingest", str(path), "--to", str(out)]) == 0
+    (row,) = read_local([out]).to_dict("records")
+    event = expand_namespaces(row)
+    assert event["zeek.connection.history"] == "ShADadFf"
+    assert event["zeek.connection.local_orig"] is True
+    assert event["network.application"] == "ssh"
+    assert event["host.name"] == "sensor-2"
+    assert list(event["host.ip"]) == ["10.0.0.5", "fe80::1"]
+    assert list(event["tags"]) == ["zeek.connection", "forwarded"]
+    assert list(event["related.ip"]) == ["10.0.1.23", "203.0.113.9"]
+    assert event["event.type"] == "connection"
