@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from sectool.alerting.config import AlertSettings
 from sectool.errors import InputError
-from sectool.playbook.steps import Params, RunContext, StepOutcome, StepUnavailable, register_step
+from sectool.playbook.steps import Params, RunContext, StepOutcome, register_step
 
 if TYPE_CHECKING:
     from sectool.traffic.detect.findings import Finding
@@ -47,10 +47,8 @@ def _findings(params: AlertParams, ctx: RunContext) -> list[Finding]:
 
 @register_step("alert.send", AlertParams, "send new findings to e-mail, webhook and syslog channels")
 def alert_step(params: AlertParams, ctx: RunContext) -> StepOutcome:
-    try:
-        from sectool.alerting.dispatch import deliver_alerts
-    except ImportError as exc:  # pragma: no cover - depends on the installation
-        raise StepUnavailable(f"alerting is not available: {exc}") from None
+    from sectool.alerting.dispatch import deliver_alerts  # lazily: the CLI starts fast
+
     findings = _findings(params, ctx)
     results = deliver_alerts(
         params, findings, journal_dir=ctx.path(params.journal), playbook=ctx.playbook, now=ctx.now
